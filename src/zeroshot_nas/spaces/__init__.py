@@ -1,1 +1,91 @@
-"""spaces"""
+"""Search spaces: NAS-Bench-201 / NATS topology space (``nb201``) and NATS size space
+(``nats_sss``): arch strings and ids, networks, and parameter/FLOP counts.
+
+``params_m`` and ``flops_m`` count analytically (no network is built) and agree exactly with
+``count_params_m``/``count_flops_m`` on the built network; the tests prove it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from types import ModuleType
+
+from torch import nn
+
+from . import nats_sss, nb201
+from .common import DATASETS, ArchError, DatasetSpec, get_dataset
+from .counting import count_flops, count_flops_m, count_params_m
+
+__all__ = [
+    "DATASETS",
+    "SPACES",
+    "ArchError",
+    "DatasetSpec",
+    "all_archs",
+    "arch_from_id",
+    "arch_id",
+    "build_network",
+    "count_flops",
+    "count_flops_m",
+    "count_params_m",
+    "flops_m",
+    "get_dataset",
+    "parse_arch",
+    "params_m",
+]
+
+SPACES: dict[str, ModuleType] = {"nb201": nb201, "nats_sss": nats_sss}
+
+
+def _space(space: str) -> ModuleType:
+    try:
+        return SPACES[space]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown search space {space!r}; expected one of {list(SPACES)}"
+        ) from None
+
+
+def parse_arch(space: str, arch: str) -> str:
+    """Validate ``arch`` in ``space`` and return its canonical string (ArchError if bad)."""
+    return _space(space).parse_arch(arch)
+
+
+def arch_id(space: str, arch: str) -> str:
+    """Filesystem-safe id: NB201 six op digits (``333133``), SSS ``8-16-32-48-64``."""
+    return _space(space).arch_id(arch)
+
+
+def arch_from_id(space: str, ident: str) -> str:
+    """The canonical arch string of an id made by :func:`arch_id`."""
+    return _space(space).arch_from_id(ident)
+
+
+def all_archs(space: str) -> list[str]:
+    """Every arch of ``space`` in ``itertools.product`` order (NB201 of OPS, SSS of CHANNELS)."""
+    return _space(space).all_archs()
+
+
+def build_network(space: str, arch: str, dataset: str) -> nn.Module:
+    """A freshly initialised network for ``arch``; ``forward`` returns (batch, classes) logits.
+
+    Build under ``with torch.device("meta"):`` to get shapes and counts without allocating.
+    """
+    module = _space(space)
+    return module.build_network(arch, get_dataset(dataset).num_classes)
+
+
+@cache
+def _cost(space: str, arch: str, dataset: str) -> tuple[int, int]:
+    spec = get_dataset(dataset)
+    return _space(space).cost(arch, spec.num_classes, spec.image_size)
+
+
+def params_m(space: str, arch: str, dataset: str) -> float:
+    """Parameters (millions) of ``build_network(space, arch, dataset)``, without building it."""
+    return _cost(space, arch, dataset)[0] / 1e6
+
+
+def flops_m(space: str, arch: str, dataset: str) -> float:
+    """FLOPs per image (millions, NATS convention) of the network, without building it."""
+    return _cost(space, arch, dataset)[1] / 1e6

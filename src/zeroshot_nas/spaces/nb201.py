@@ -1,0 +1,376 @@
+"""NAS-Bench-201 / NATS-Bench topology space: arch strings, the cell network, analytic costs.
+
+The network follows the NATS-Bench "infer.tiny" skeleton (xautodl ``TinyNetwork``):
+stem conv3x3+BN, three stages of N cells at C, 2C, 4C channels with a ResNet basic block
+(stride 2) between stages, BN+ReLU, global average pooling and a linear classifier.
+Module attribute names follow xautodl's layout (``stem``, ``cells.i.layers.j.op``,
+``conv_a``/``conv_b``/``downsample``, ``lastact``, ``classifier``) so that parameter names
+line up with official checkpoints.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from functools import lru_cache
+
+import torch
+from torch import nn
+
+from .common import ArchError
+
+OPS: tuple[str, ...] = (
+    "none",
+    "skip_connect",
+    "nor_conv_1x1",
+    "nor_conv_3x3",
+    "avg_pool_3x3",
+)
+# (target node, source node) in the order the edges appear in an arch string.
+EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+NUM_NODES = 4
+C = 16
+N = 5
+NUM_ARCHS = len(OPS) ** len(EDGES)
+
+_OP_INDEX = {op: i for i, op in enumerate(OPS)}
+
+
+def _fail(arch: object, why: str) -> ArchError:
+    return ArchError(f"invalid NB201 arch string {arch!r}: {why}")
+
+
+def parse_ops(arch: str) -> tuple[str, ...]:
+    """Parse ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` into the six ops in EDGES order.
+
+    Surrounding whitespace is ignored; anything else that deviates from the format raises
+    :class:`ArchError` quoting the string and naming the problem.
+    """
+    if not isinstance(arch, str):
+        raise _fail(arch, f"expected a string, got {type(arch).__name__}")
+    groups = arch.strip().split("+")
+    if len(groups) != NUM_NODES - 1:
+        raise _fail(
+            arch, f"expected {NUM_NODES - 1} node groups separated by '+', found {len(groups)}"
+        )
+    ops: list[str] = []
+    for node, group in enumerate(groups, start=1):
+        if len(group) < 2 or not (group.startswith("|") and group.endswith("|")):
+            raise _fail(arch, f"node {node} group {group!r} must start and end with '|'")
+        edges = group[1:-1].split("|")
+        if len(edges) != node:
+            raise _fail(arch, f"node {node} must have {node} incoming edges, found {len(edges)}")
+        for source, edge in enumerate(edges):
+            parts = edge.split("~")
+            if len(parts) != 2:
+                raise _fail(arch, f"edge {edge!r} of node {node} is not of the form 'op~input'")
+            op, src = parts
+            if op not in _OP_INDEX:
+                raise _fail(arch, f"unknown operation {op!r} in node {node}; known: {list(OPS)}")
+            if src != str(source):
+                raise _fail(
+                    arch,
+                    f"edge {source + 1} of node {node} must come from node {source} "
+                    f"(written '~{source}'), found '~{src}'",
+                )
+            ops.append(op)
+    return tuple(ops)
+
+
+def ops_to_arch(ops: Sequence[str]) -> str:
+    """Write six ops (EDGES order) as the canonical NB201 arch string."""
+    if len(ops) != len(EDGES) or any(op not in _OP_INDEX for op in ops):
+        raise ArchError(f"invalid NB201 op list {tuple(ops)!r}: need {len(EDGES)} ops from {OPS}")
+    groups = []
+    start = 0
+    for node in range(1, NUM_NODES):
+        edges = [f"{ops[start + src]}~{src}" for src in range(node)]
+        groups.append("|" + "|".join(edges) + "|")
+        start += node
+    return "+".join(groups)
+
+
+def parse_arch(arch: str) -> str:
+    """Validate an NB201 arch string and return it in canonical form."""
+    return ops_to_arch(parse_ops(arch))
+
+
+def arch_id(arch: str) -> str:
+    """Six digits, the op index (in OPS) of each edge in EDGES order, e.g. ``'333133'``."""
+    return "".join(str(_OP_INDEX[op]) for op in parse_ops(arch))
+
+
+def arch_from_id(ident: str) -> str:
+    """Inverse of :func:`arch_id`."""
+    if (
+        not isinstance(ident, str)
+        or len(ident) != len(EDGES)
+        or any(ch not in "01234" for ch in ident)
+    ):
+        raise ArchError(
+            f"invalid NB201 arch id {ident!r}: expected {len(EDGES)} digits in 0..{len(OPS) - 1}"
+        )
+    return ops_to_arch([OPS[int(ch)] for ch in ident])
+
+
+def all_archs() -> list[str]:
+    """All 15,625 arch strings in ``itertools.product(OPS, repeat=6)`` order."""
+    return [ops_to_arch(ops) for ops in itertools.product(OPS, repeat=len(EDGES))]
+
+
+# ----------------------------------------------------------------------------- modules
+
+
+class Zero(nn.Module):
+    """The ``none`` op: zeros shaped like the op's output."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.c_in = c_in
+        self.c_out = c_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.c_in == self.c_out:
+            # x * 0 (as xautodl does) rather than fresh zeros: the autograd graph stays
+            # connected and non-finite inputs propagate exactly as in the reference.
+            return x.mul(0.0)
+        shape = list(x.shape)
+        shape[1] = self.c_out
+        return x.new_zeros(shape)
+
+    def extra_repr(self) -> str:
+        return f"c_in={self.c_in}, c_out={self.c_out}"
+
+
+class ReLUConvBN(nn.Module):
+    """ReLU -> Conv2d (no bias) -> BatchNorm2d, xautodl's ``ReLUConvBN``."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> None:
+        super().__init__()
+        self.op = nn.Sequential(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
+            nn.BatchNorm2d(c_out, affine=True, track_running_stats=True),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+
+class Conv1x1BN(nn.Module):
+    """``skip_connect`` between different widths at stride 1: xautodl's FactorizedReduce
+    with stride 1, which applies Conv1x1+BN and no ReLU."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 1, stride=1, padding=0, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, affine=True, track_running_stats=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x))
+
+
+def _avg_pool_3x3() -> nn.AvgPool2d:
+    return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+
+
+def make_op(op: str, c_in: int, c_out: int) -> nn.Module:
+    """One cell edge (stride 1) from ``c_in`` to ``c_out`` channels."""
+    if op == "none":
+        return Zero(c_in, c_out)
+    if op == "skip_connect":
+        return nn.Identity() if c_in == c_out else Conv1x1BN(c_in, c_out)
+    if op == "nor_conv_1x1":
+        return ReLUConvBN(c_in, c_out, 1, 1, 0)
+    if op == "nor_conv_3x3":
+        return ReLUConvBN(c_in, c_out, 3, 1, 1)
+    if op == "avg_pool_3x3":
+        if c_in == c_out:
+            return _avg_pool_3x3()
+        # xautodl's POOLING maps the width with a 1x1 ReLUConvBN before pooling.
+        return nn.Sequential(ReLUConvBN(c_in, c_out, 1, 1, 0), _avg_pool_3x3())
+    raise ValueError(f"unknown NB201 operation {op!r}; known: {list(OPS)}")
+
+
+class InferCell(nn.Module):
+    """NB201 cell: node j is the sum of the ops on its incoming edges; node 3 is the output."""
+
+    def __init__(self, ops: Sequence[str], c_in: int, c_out: int) -> None:
+        super().__init__()
+        if len(ops) != len(EDGES):
+            raise ValueError(f"an NB201 cell needs {len(EDGES)} ops, got {len(ops)}")
+        self.ops = tuple(ops)
+        self.in_dim = c_in
+        self.out_dim = c_out
+        # Only edges leaving the cell input change the width, as in xautodl's InferCell.
+        self.layers = nn.ModuleList(
+            make_op(op, c_in if src == 0 else c_out, c_out)
+            for op, (_, src) in zip(self.ops, EDGES, strict=True)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for node in range(1, NUM_NODES):
+            total = None
+            for layer, (dst, src) in zip(self.layers, EDGES, strict=True):
+                if dst != node:
+                    continue
+                y = layer(nodes[src])
+                total = y if total is None else total + y
+            nodes.append(total)
+        return nodes[-1]
+
+    def extra_repr(self) -> str:
+        return f"c_in={self.in_dim}, c_out={self.out_dim}, arch={ops_to_arch(self.ops)!r}"
+
+
+class ResNetBasicBlock(nn.Module):
+    """Reduction block between stages (xautodl ``ResNetBasicblock`` with stride 2)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.in_dim = c_in
+        self.out_dim = c_out
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1)
+        self.downsample = nn.Sequential(
+            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+            nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.downsample(x) + self.conv_b(self.conv_a(x))
+
+
+class CellNetwork(nn.Module):
+    """Stem, a sequence of cells and reduction blocks, BN+ReLU, global pooling, classifier.
+
+    ``forward`` returns the logits, shape (batch, num_classes).
+    """
+
+    def __init__(
+        self,
+        ops: Sequence[str],
+        stem_channels: int,
+        layer_channels: Sequence[int],
+        layer_reductions: Sequence[bool],
+        num_classes: int,
+    ) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, stem_channels, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(stem_channels),
+        )
+        self.cells = nn.ModuleList()
+        c_prev = stem_channels
+        for c_curr, reduction in zip(layer_channels, layer_reductions, strict=True):
+            cell = ResNetBasicBlock(c_prev, c_curr) if reduction else InferCell(ops, c_prev, c_curr)
+            self.cells.append(cell)
+            c_prev = c_curr
+        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
+        self.global_pooling = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_prev, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for cell in self.cells:
+            x = cell(x)
+        x = self.global_pooling(self.lastact(x))
+        return self.classifier(torch.flatten(x, 1))
+
+
+def layer_plan(c: int = C, n: int = N) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+    """Channels and reduction flags of the cells/blocks after the stem of the tiny network."""
+    channels = (c,) * n + (2 * c,) * (n + 1) + (4 * c,) * (n + 1)
+    reductions = (False,) * n + (True,) + (False,) * n + (True,) + (False,) * n
+    return channels, reductions
+
+
+def build_network(arch: str, num_classes: int) -> CellNetwork:
+    """The NATS "infer.tiny" network (C=16, N=5) of an NB201 arch string."""
+    channels, reductions = layer_plan()
+    return CellNetwork(parse_ops(arch), C, channels, reductions, num_classes)
+
+
+# ----------------------------------------------------------------------- analytic costs
+# Costs are (parameters, FLOPs per image). FLOPs follow xautodl's get_model_infos, which the
+# NATS tables use: multiply-accumulates of Conv2d and Linear layers (bias included); pooling,
+# BatchNorm, ReLU, additions and the zero op count nothing.
+
+
+def _conv_cost(c_in: int, c_out: int, kernel: int, hw: int) -> tuple[int, int]:
+    macs = kernel * kernel * c_in * c_out
+    return macs, macs * hw
+
+
+def _conv_bn_cost(c_in: int, c_out: int, kernel: int, hw: int) -> tuple[int, int]:
+    params, flops = _conv_cost(c_in, c_out, kernel, hw)
+    return params + 2 * c_out, flops
+
+
+def edge_cost(op: str, c_in: int, c_out: int, hw: int) -> tuple[int, int]:
+    """(params, FLOPs) of one cell edge built by :func:`make_op` at ``hw`` output pixels."""
+    if op == "none":
+        return 0, 0
+    if op in ("skip_connect", "avg_pool_3x3"):
+        return (0, 0) if c_in == c_out else _conv_bn_cost(c_in, c_out, 1, hw)
+    if op == "nor_conv_1x1":
+        return _conv_bn_cost(c_in, c_out, 1, hw)
+    if op == "nor_conv_3x3":
+        return _conv_bn_cost(c_in, c_out, 3, hw)
+    raise ValueError(f"unknown NB201 operation {op!r}; known: {list(OPS)}")
+
+
+@lru_cache(maxsize=4096)
+def cell_cost(ops: tuple[str, ...], c_in: int, c_out: int, hw: int) -> tuple[int, int]:
+    """(params, FLOPs) of an :class:`InferCell`."""
+    params = flops = 0
+    for op, (_, src) in zip(ops, EDGES, strict=True):
+        p, f = edge_cost(op, c_in if src == 0 else c_out, c_out, hw)
+        params += p
+        flops += f
+    return params, flops
+
+
+def resblock_cost(c_in: int, c_out: int, hw_out: int) -> tuple[int, int]:
+    """(params, FLOPs) of a :class:`ResNetBasicBlock`; ``hw_out`` = output pixels."""
+    parts = (
+        _conv_bn_cost(c_in, c_out, 3, hw_out),
+        _conv_bn_cost(c_out, c_out, 3, hw_out),
+        _conv_cost(c_in, c_out, 1, hw_out),
+    )
+    return sum(p for p, _ in parts), sum(f for _, f in parts)
+
+
+@lru_cache(maxsize=65536)
+def network_cost(
+    ops: tuple[str, ...],
+    stem_channels: int,
+    layer_channels: tuple[int, ...],
+    layer_reductions: tuple[bool, ...],
+    num_classes: int,
+    image_size: int,
+) -> tuple[int, int]:
+    """(params, FLOPs per image) of a :class:`CellNetwork`, without building it."""
+    side = image_size
+    params, flops = _conv_bn_cost(3, stem_channels, 3, side * side)
+    c_prev = stem_channels
+    for c_curr, reduction in zip(layer_channels, layer_reductions, strict=True):
+        if reduction:
+            # 3x3 stride-2 conv with padding 1 and the 2x2 average pool agree on the size.
+            side = (side - 1) // 2 + 1
+            p, f = resblock_cost(c_prev, c_curr, side * side)
+        else:
+            p, f = cell_cost(ops, c_prev, c_curr, side * side)
+        params += p
+        flops += f
+        c_prev = c_curr
+    params += 2 * c_prev + c_prev * num_classes + num_classes  # lastact BN + classifier
+    flops += c_prev * num_classes + num_classes
+    return params, flops
+
+
+def cost(arch: str, num_classes: int, image_size: int) -> tuple[int, int]:
+    """(params, FLOPs per image) of :func:`build_network` for an arch string."""
+    channels, reductions = layer_plan()
+    return network_cost(parse_ops(arch), C, channels, reductions, num_classes, image_size)
