@@ -1,0 +1,23 @@
+# zeroshot-nas: training-free NAS, from benchmark download to paper.
+# Thin on purpose: configuration and validation, the stage files, and the final targets.
+# Every rule calls `zeroshot-nas <command>`; the logic lives in src/zeroshot_nas.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/score.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

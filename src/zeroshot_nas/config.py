@@ -1,0 +1,143 @@
+"""Workflow configuration: schema validation with defaults, and the semantic checks a schema
+cannot express (proxy names from the registry, data-set image sources).
+
+Everything here runs when the Snakefile is parsed, so a bad configuration is rejected before
+any job starts, with a message that names the offending key.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the key."""
+
+
+def _key_path(path: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in path) or "<root>"
+
+
+def _validator_with_defaults(schema: dict) -> jsonschema.protocols.Validator:
+    """A Draft 2020-12 validator that also fills in ``default`` values of ``properties``.
+
+    Defaults are filled wherever a sub-schema with ``properties`` is applied, including the
+    per-experiment schema reached through ``additionalProperties`` and ``$ref``.
+    """
+    base = jsonschema.Draft202012Validator
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from base.VALIDATORS["properties"](validator, properties, instance, schema)
+
+    extended = jsonschema.validators.extend(base, {"properties": set_defaults})
+    return extended(schema)
+
+
+def load_schema(schema_path: Path | str | None = None) -> dict:
+    path = Path(schema_path) if schema_path else DEFAULT_SCHEMA
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def validate_config(config: dict, schema_path: Path | str | None = None) -> dict:
+    """Return a validated copy of ``config`` with every default filled in.
+
+    Raises ConfigError naming the first offending key (schema errors first, then the
+    semantic checks against the proxy registry and the image sources).
+    """
+    resolved = copy.deepcopy(dict(config))
+    validator = _validator_with_defaults(load_schema(schema_path))
+    errors = sorted(validator.iter_errors(resolved), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        # oneOf errors hide the useful message in their context; show the most specific one.
+        best = jsonschema.exceptions.best_match([err])
+        raise ConfigError(
+            f"config key '{_key_path(best.absolute_path)}': {best.message}"
+            + (f" ({len(errors) - 1} more error(s))" if len(errors) > 1 else "")
+        )
+    _check_semantics(resolved)
+    return resolved
+
+
+def known_proxies() -> list[str]:
+    from zeroshot_nas.proxies import REGISTRY
+
+    return sorted(REGISTRY)
+
+
+def _check_proxy_names(names: list[str], key: str) -> None:
+    known = set(known_proxies())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"config key '{key}': unknown proxy {', '.join(map(repr, unknown))}; "
+            f"known proxies: {', '.join(sorted(known))}"
+        )
+
+
+def _check_semantics(config: dict) -> None:
+    for name, experiment in config["experiments"].items():
+        if experiment["proxies"] != "all":
+            _check_proxy_names(experiment["proxies"], f"experiments.{name}.proxies")
+        for dataset in experiment["datasets"]:
+            if image_source(config, dataset) is None:
+                raise ConfigError(
+                    f"config key 'experiments.{name}.datasets': {dataset} needs images, but "
+                    f"data.images gives no source for it (set data.images.sample_dir or "
+                    f"data.images.{dataset}; ImageNet16-120 has no public download)"
+                )
+    if config["timing"]["proxies"] != "all":
+        _check_proxy_names(config["timing"]["proxies"], "timing.proxies")
+    _check_proxy_names(config["stats"]["rank_combination"], "stats.rank_combination")
+    report = config.get("report_experiment")
+    if report is not None and report not in config["experiments"]:
+        raise ConfigError(
+            f"config key 'report_experiment': {report!r} is not one of the experiments "
+            f"({', '.join(config['experiments'])})"
+        )
+
+
+def image_source(config: dict, dataset: str) -> dict | None:
+    """Where the images of ``dataset`` come from: {'sample_dir': ...}, {'cifar_tarball': ...}
+    or {'imagenet16_dir': ...}; None when the configuration gives no source."""
+    images = config["data"]["images"]
+    own = images.get(dataset)
+    if own:
+        if len(own) != 1:
+            raise ConfigError(
+                f"config key 'data.images.{dataset}': give exactly one of sample_dir, "
+                f"cifar_tarball, imagenet16_dir (got {', '.join(own)})"
+            )
+        kind = next(iter(own))
+        if kind == "cifar_tarball" and dataset == "ImageNet16-120":
+            raise ConfigError(
+                "config key 'data.images.ImageNet16-120': cifar_tarball is only for CIFAR"
+            )
+        return dict(own)
+    if images.get("sample_dir"):
+        return {"sample_dir": images["sample_dir"]}
+    return None
+
+
+def experiment_proxies(experiment: dict) -> list[str]:
+    """The proxies of an experiment, with 'all' expanded to the registry, in registry order."""
+    if experiment["proxies"] == "all":
+        return known_proxies()
+    return list(experiment["proxies"])
+
+
+def report_experiment(config: dict) -> str:
+    return config.get("report_experiment") or next(iter(config["experiments"]))

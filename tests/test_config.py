@@ -1,0 +1,103 @@
+"""A bad configuration is rejected before any job runs, with a message naming the key."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import REPO_ROOT
+from zeroshot_nas.config import ConfigError, validate_config
+
+SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def tiny() -> dict:
+    with open(REPO_ROOT / "tests" / "configs" / "tiny.yaml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def test_embedded_default_is_valid_and_gets_documented_defaults():
+    with open(REPO_ROOT / "config.yaml", encoding="utf-8") as handle:
+        config = validate_config(yaml.safe_load(handle), SCHEMA)
+    experiment = config["experiments"]["default"]
+    assert experiment["bn_mode"] == "train"
+    assert experiment["init"] == "default"
+    assert experiment["device"] == "cpu"
+    assert config["cache_dir"] == "data/cache/scores"
+    assert config["stats"]["rank_combination"] == ["ni", "naswot", "logsynflow"]
+
+
+def test_every_schema_property_has_a_description():
+    schema = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+    missing = []
+
+    def walk(node, path):
+        for name, sub in node.get("properties", {}).items():
+            if "$ref" not in sub and "description" not in sub:
+                missing.append(".".join(path + [name]))
+            walk(sub, path + [name])
+
+    walk(schema, [])
+    for name, definition in schema["$defs"].items():
+        walk(definition, [f"$defs.{name}"])
+    assert not missing, f"schema keys without description: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "fragment"),
+    [
+        (lambda c: c["experiments"]["tiny"].update(proxies=["naswot", "nosuchproxy"]),
+         "experiments.tiny.proxies", "nosuchproxy"),
+        (lambda c: c["experiments"]["tiny"].update(batch_size=-4),
+         "experiments.tiny.batch_size", "-4"),
+        (lambda c: c["experiments"]["tiny"].update(datasets=["cifar10", "mnist"]),
+         "experiments.tiny.datasets.1", "mnist"),
+        (lambda c: c["experiments"]["tiny"].update(bacth_size=64),
+         "experiments.tiny", "bacth_size"),
+        (lambda c: c["stats"].update(rank_combination=["ni", "nasowt"]) if "stats" in c
+         else c.update(stats={"rank_combination": ["ni", "nasowt"]}),
+         "stats.rank_combination", "nasowt"),
+        (lambda c: c.update(report_experiment="nope"), "report_experiment", "nope"),
+    ],
+)
+def test_bad_config_names_the_key(mutate, key, fragment):
+    config = tiny()
+    mutate(config)
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA)
+    message = str(info.value)
+    assert f"'{key}'" in message and fragment in message
+
+
+def test_dataset_without_image_source_is_rejected():
+    config = tiny()
+    config["data"]["images"] = {}
+    with pytest.raises(ConfigError, match="experiments.tiny.datasets.*cifar10 needs images"):
+        validate_config(config, SCHEMA)
+
+
+def test_validation_does_not_modify_the_input():
+    config = tiny()
+    before = copy.deepcopy(config)
+    validate_config(config, SCHEMA)
+    assert config == before
+
+
+def test_snakemake_rejects_bad_config_before_any_job(tmp_path, snakemake_exe, clean_env):
+    config = tiny()
+    config["experiments"]["tiny"]["proxies"] = ["naswot", "nosuchproxy"]
+    configfile = tmp_path / "bad.yaml"
+    configfile.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = subprocess.run(
+        [snakemake_exe, "-s", str(REPO_ROOT / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(configfile), "--cores", "1"],
+        capture_output=True, text=True, env=clean_env, timeout=300,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "experiments.tiny.proxies" in output and "nosuchproxy" in output
+    # Nothing ran: no job outputs, no logs.
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
