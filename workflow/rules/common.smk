@@ -4,12 +4,12 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
 from snakemake.settings.types import DeploymentMethod
 
 REPO = Path(workflow.basedir)
 sys.path.insert(0, str(REPO / "src"))
 
+from zeroshot_nas.data.sources import load_registry  # noqa: E402
 from zeroshot_nas.config import (  # noqa: E402
     ConfigError,
     experiment_proxies,
@@ -36,18 +36,18 @@ CACHE_DIR = config["cache_dir"]
 EXPERIMENTS = config["experiments"]
 REPORT = report_experiment(config)
 
-with open(REPO / config["data"]["sources"], encoding="utf-8") as _handle:
-    SOURCES = yaml.safe_load(_handle)["sources"]
+SOURCES = load_registry(REPO / config["data"]["sources"])
+CIFAR_TARBALLS = {"cifar10": "cifar10-python", "cifar100": "cifar100-python"}
 
 
 def source_path(key):
     """Where the verified download of a registry entry lands."""
-    src = SOURCES[key]
-    return f"{DOWNLOADS}/{src['owner']}/{src['repo']}/{src['commit']}/{src['path']}"
+    return f"{DOWNLOADS}/{SOURCES[key].relpath.as_posix()}"
 
 
 def benchmark_sources():
-    return [source_path(k) for k, s in SOURCES.items() if s.get("role") == "nb201_table"]
+    """The files the NB201 benchmark table is built from (every non-optional source)."""
+    return [source_path(k) for k, s in SOURCES.items() if not s.optional]
 
 
 def all_datasets():

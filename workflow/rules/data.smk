@@ -37,12 +37,16 @@ def image_input(wildcards):
     source = image_source(config, wildcards.dataset)
     if "sample_dir" in source:
         return f"{source['sample_dir']}/{wildcards.dataset}.npz"
+    if source.get("cifar_tarball") == "official":
+        return source_path(CIFAR_TARBALLS[wildcards.dataset])
     return []
 
 
 def image_args(wildcards):
     source = image_source(config, wildcards.dataset)
     kind, value = next(iter(source.items()))
+    if kind == "cifar_tarball" and value == "official":
+        value = source_path(CIFAR_TARBALLS[wildcards.dataset])
     return f"--{kind.replace('_', '-')} {value}"
 
 
