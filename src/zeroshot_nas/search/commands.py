@@ -1,0 +1,294 @@
+"""Commands ``search`` (one algorithm × data set × R runs → a Parquet of runs) and
+``search-tables`` (run files → search tables, CSV + LaTeX, and the anytime figure).
+
+Argument defaults are the published settings (100 runs, 1,000 evaluations, N = 10/100/1000,
+12,000 s); the workflow's quick default passes smaller budgets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import algorithms as alg
+from .runner import ALGORITHMS, RANK_SCORES, SearchSettings, run_search
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``search`` and ``search-tables``."""
+    p = subparsers.add_parser(
+        "search",
+        help="run a search algorithm R times on one data set",
+        description="Run one search algorithm on one data set for R seeded runs; write one "
+        "row per run (chosen arch, its benchmark accuracies, charged evaluations/seconds, "
+        "anytime trace) to a Parquet file.",
+    )
+    p.add_argument("--algorithm", required=True, choices=ALGORITHMS)
+    p.add_argument("--space", default="nb201", choices=("nb201", "nats_sss"))
+    p.add_argument("--dataset", required=True)
+    p.add_argument(
+        "--benchmark",
+        type=Path,
+        help="benchmark table (Parquet); accuracies of "
+        "the chosen architectures and the training lookups",
+    )
+    p.add_argument("--scores", type=Path, help="merged scores table (Parquet, long format)")
+    p.add_argument("--out", required=True, type=Path, help="output Parquet of runs")
+    p.add_argument("--runs", type=int, default=100, help="independent runs (papers 100)")
+    p.add_argument("--seed", type=int, default=0, help="base seed; run r uses [seed, r]")
+    p.add_argument(
+        "--score-seed", type=int, help="scoring seed of the scores table (default: its smallest)"
+    )
+    p.add_argument(
+        "--pool",
+        choices=("space", "table"),
+        default="space",
+        help="random search with a score and AREA draw from the whole space or "
+        "only from the architectures the scores table holds",
+    )
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=1000,
+        help="score evaluations per GA/SA run (rank-based paper 1,000)",
+    )
+    p.add_argument(
+        "--sample-sizes",
+        type=int,
+        nargs="+",
+        default=[10, 100, 1000],
+        help="N of random search with a score",
+    )
+    p.add_argument(
+        "--random-scores",
+        nargs="+",
+        default=list(RANK_SCORES),
+        help="scores that random search picks by, one at a time",
+    )
+    p.add_argument(
+        "--rank-scores",
+        nargs="+",
+        default=list(RANK_SCORES),
+        help="scores combined by summed rank (random search, GA, SA)",
+    )
+    p.add_argument(
+        "--train-seconds",
+        type=float,
+        default=12000.0,
+        help="simulated training-time budget where the benchmark has times "
+        "(CIFAR-10); 0 disables it",
+    )
+    p.add_argument(
+        "--train-evals",
+        type=int,
+        default=100,
+        help="training budget (count) where the benchmark has no times",
+    )
+    p.add_argument(
+        "--train-metric",
+        default="valid_acc_12",
+        help="benchmark column a simulated training returns",
+    )
+    p.add_argument(
+        "--area-sample",
+        type=int,
+        default=1000,
+        help="random architectures AREA scores before evolving",
+    )
+    p.add_argument(
+        "--area-scores",
+        nargs="+",
+        default=["naswot"],
+        help="score(s) AREA ranks its sample by (several: summed rank)",
+    )
+    g = p.add_argument_group("rank-based GA (authors' defaults)")
+    g.add_argument("--ga-population", type=int, default=alg.GAConfig.population)
+    g.add_argument("--ga-iterations", type=int, default=alg.GAConfig.iterations)
+    g.add_argument("--ga-mutation", type=float, default=alg.GAConfig.p_mutation)
+    g.add_argument("--ga-crossover", type=float, default=alg.GAConfig.p_crossover)
+    s = p.add_argument_group("rank-based SA (published defaults)")
+    s.add_argument("--sa-t0", type=float, default=alg.SAConfig.t_initial)
+    s.add_argument("--sa-tend", type=float, default=alg.SAConfig.t_end)
+    s.add_argument("--sa-cooling", type=float, default=alg.SAConfig.cooling)
+    s.add_argument("--sa-iterations", type=int, default=alg.SAConfig.iterations)
+    s.add_argument("--sa-alpha", type=float, default=alg.SAConfig.alpha)
+    s.add_argument("--sa-neighbours", type=int, default=alg.SAConfig.neighbours)
+    s.add_argument("--sa-beta", type=float, default=alg.SAConfig.beta)
+    r = p.add_argument_group("REA / AREA (NATS-Bench defaults)")
+    r.add_argument("--rea-population", type=int, default=alg.REAConfig.population)
+    r.add_argument("--rea-sample", type=int, default=alg.REAConfig.sample)
+    live = p.add_argument_group("live scoring of architectures the scores table lacks")
+    live.add_argument(
+        "--live",
+        action="store_true",
+        help="score missing architectures with the proxy engine (cached per architecture)",
+    )
+    live.add_argument("--images", type=Path, help="prepared images (data/images/<dataset>.npz)")
+    live.add_argument("--cache-dir", type=Path, default=Path("data/cache/scores"))
+    live.add_argument("--batch-size", type=int, default=64)
+    live.add_argument("--bn-mode", default="train", choices=("train", "eval"))
+    live.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    live.add_argument("--init", default="default", choices=("default", "kaiming"))
+    live.add_argument("--device", default="cpu")
+    live.add_argument("--threads", type=int, default=1, help="torch threads for live scoring")
+    p.set_defaults(func=cmd_search)
+
+    t = subparsers.add_parser(
+        "search-tables",
+        help="search tables (CSV + LaTeX) and the anytime figure",
+        description="Collect run files of `search` into the search tables next to the "
+        "published values, and draw the anytime figure.",
+    )
+    t.add_argument("runs", nargs="+", type=Path, help="run files written by `search`")
+    t.add_argument(
+        "--benchmark",
+        action="append",
+        default=[],
+        metavar="[SPACE=]PATH",
+        help="benchmark table of a space (default space nb201); repeatable",
+    )
+    t.add_argument("--out", required=True, type=Path, help="folder for tables")
+    t.add_argument("--figures", type=Path, help="folder for the figure (default: --out)")
+    t.set_defaults(func=cmd_search_tables)
+
+
+def _read_parquet(path: Path | None, what: str) -> pd.DataFrame | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    return pd.read_parquet(path)
+
+
+def _settings(args: argparse.Namespace) -> SearchSettings:
+    return SearchSettings(
+        budget=args.budget,
+        sample_sizes=tuple(args.sample_sizes),
+        random_scores=tuple(args.random_scores),
+        rank_scores=tuple(args.rank_scores),
+        train_seconds=args.train_seconds if args.train_seconds > 0 else None,
+        train_evals=args.train_evals,
+        train_metric=args.train_metric,
+        area_sample=args.area_sample,
+        area_scores=tuple(args.area_scores),
+        pool=args.pool,
+        ga=alg.GAConfig(
+            args.ga_population, args.ga_iterations, args.ga_mutation, args.ga_crossover
+        ),
+        sa=alg.SAConfig(
+            args.sa_t0,
+            args.sa_tend,
+            args.sa_cooling,
+            args.sa_iterations,
+            args.sa_alpha,
+            args.sa_neighbours,
+            args.sa_beta,
+        ),
+        rea=alg.REAConfig(args.rea_population, args.rea_sample),
+    )
+
+
+def _live_scorer(args: argparse.Namespace, names: list[str]):
+    if not args.live:
+        return None
+    if args.images is None:
+        raise ValueError("--live needs --images (the prepared <dataset>.npz)")
+    import torch
+
+    from zeroshot_nas.proxies import Protocol
+
+    from .evaluators import proxy_live_scorer
+
+    torch.set_num_threads(args.threads)
+    seed = 0 if args.score_seed is None else args.score_seed
+    protocol = Protocol(
+        batch_size=args.batch_size,
+        bn_mode=args.bn_mode,
+        dtype=args.dtype,
+        init=args.init,
+        seed=seed,
+        device=args.device,
+    )
+    return proxy_live_scorer(
+        args.space, args.dataset, seed, names, args.images, args.cache_dir, protocol=protocol
+    )
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Run the searches and write the run table."""
+    if args.runs < 1:
+        raise ValueError(f"--runs must be at least 1, got {args.runs}")
+    settings = _settings(args)
+    benchmark = _read_parquet(args.benchmark, "benchmark table")
+    scores = _read_parquet(args.scores, "scores table")
+    live = _live_scorer(args, settings.score_names(args.algorithm))
+    start = time.perf_counter()
+    runs = run_search(
+        args.algorithm,
+        space=args.space,
+        dataset=args.dataset,
+        runs=args.runs,
+        seed=args.seed,
+        benchmark=benchmark,
+        scores=scores,
+        settings=settings,
+        live=live,
+        score_seed=args.score_seed,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    runs.to_parquet(tmp, index=False)
+    tmp.replace(args.out)
+    summary = runs.groupby("method")["test_acc"].agg(["mean", "std"]).round(2)
+    log.info(
+        "%s on %s/%s: %d runs in %.1f s -> %s\n%s",
+        args.algorithm,
+        args.space,
+        args.dataset,
+        args.runs,
+        time.perf_counter() - start,
+        args.out,
+        summary,
+    )
+    return 0
+
+
+def _benchmarks(specs: list[str]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for spec in specs:
+        space, _, path = spec.rpartition("=")
+        space = space or "nb201"
+        if space in out:
+            raise ValueError(f"--benchmark given twice for space {space!r}")
+        out[space] = _read_parquet(Path(path), f"benchmark table of {space}")
+    return out
+
+
+def cmd_search_tables(args: argparse.Namespace) -> int:
+    """Write the search tables and the anytime figure(s)."""
+    from .figures import plot_anytime
+    from .tables import benchmark_optimum, load_runs, write_tables
+
+    runs = load_runs(args.runs)
+    benchmarks = _benchmarks(args.benchmark)
+    written = write_tables(runs, args.out, benchmarks)
+    fig_dir = args.figures or args.out
+    for space in sorted(set(runs["space"])):
+        has_acc = runs.loc[runs["space"] == space, "test_acc"].notna().any()
+        if not has_acc:
+            log.info("no accuracies for %s runs: no anytime figure for that space", space)
+            continue
+        written += plot_anytime(
+            runs,
+            space,
+            fig_dir / f"search_anytime_{space}",
+            benchmark_optimum(benchmarks.get(space)),
+        )
+    log.info("wrote %s", ", ".join(str(p) for p in written))
+    return 0

@@ -1,0 +1,242 @@
+"""Run one search algorithm on one data set for R seeded runs and tabulate every run.
+
+Each run gets its own generator ``numpy.random.default_rng([seed, run])``, so run r of a
+seed is the same whatever else runs. The output has one row per run (and per selector for
+random search with a score): the chosen architecture with its 200-epoch validation and test
+accuracy from the benchmark, what the run was charged, and its anytime trace.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from zeroshot_nas.spaces import arch_id
+
+from . import algorithms as alg
+from .evaluators import (
+    TRAIN_METRIC,
+    AccuracyOracle,
+    Budget,
+    Ledger,
+    LiveScorer,
+    ScoreEvaluator,
+    ScoreStore,
+    TrainingEvaluator,
+    trace_json,
+)
+from .ranking import directions_for
+from .space import get_space
+
+ALGORITHMS = ("random_score", "ga_rank", "sa_rank", "random_train", "rea", "area")
+TRAINING_FREE = ("random_score", "ga_rank", "sa_rank")
+RANK_SCORES = ("ni", "naswot", "logsynflow")
+
+RUN_COLUMNS = [
+    "algorithm",
+    "method",
+    "space",
+    "dataset",
+    "run",
+    "seed",
+    "arch",
+    "arch_id",
+    "valid_acc",
+    "test_acc",
+    "score_evals",
+    "train_evals",
+    "evaluations",
+    "seconds",
+    "score_seconds",
+    "train_seconds",
+    "budget",
+    "time_simulated",
+    "scores",
+    "score_seed",
+    "settings",
+    "trace",
+]
+
+
+@dataclass
+class SearchSettings:
+    """Budgets and hyper-parameters of the searches. The defaults are the published ones
+    (papers: N = 10/100/1000, 1,000 evaluations, 12,000 s); the workflow passes smaller
+    values for its quick default run."""
+
+    budget: int = 1000
+    sample_sizes: tuple[int, ...] = (10, 100, 1000)
+    random_scores: tuple[str, ...] = RANK_SCORES
+    rank_scores: tuple[str, ...] = RANK_SCORES
+    train_seconds: float | None = 12000.0
+    train_evals: int = 100
+    train_metric: str = TRAIN_METRIC
+    area_sample: int = 1000
+    area_scores: tuple[str, ...] = ("naswot",)
+    pool: str = "space"
+    ga: alg.GAConfig = field(default_factory=alg.GAConfig)
+    sa: alg.SAConfig = field(default_factory=alg.SAConfig)
+    rea: alg.REAConfig = field(default_factory=alg.REAConfig)
+
+    def score_names(self, algorithm: str) -> list[str]:
+        """Scores an algorithm needs from the scores table."""
+        if algorithm == "random_score":
+            return list(dict.fromkeys([*self.random_scores, *self.rank_scores]))
+        if algorithm in ("ga_rank", "sa_rank"):
+            return list(self.rank_scores)
+        if algorithm == "area":
+            return list(self.area_scores)
+        return []
+
+
+def _label_n(name: str, n: int) -> str:
+    return f"{name} (N={n:,})"
+
+
+def _training_budget(settings: SearchSettings, oracle: AccuracyOracle, extra: dict) -> Budget:
+    if settings.train_seconds is not None and oracle.has_train_times:
+        return Budget(seconds=settings.train_seconds, **extra)
+    return Budget(train_evals=settings.train_evals, **extra)
+
+
+def run_search(
+    algorithm: str,
+    *,
+    space: str,
+    dataset: str,
+    runs: int,
+    seed: int = 0,
+    benchmark: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
+    settings: SearchSettings | None = None,
+    live: LiveScorer | None = None,
+    directions: Mapping[str, bool] | None = None,
+    score_seed: int | None = None,
+) -> pd.DataFrame:
+    """``runs`` runs of ``algorithm`` on ``dataset``; one row per run (see ``RUN_COLUMNS``).
+
+    ``benchmark`` gives the accuracies (a run's choice gets NaN accuracies where it has
+    none); ``scores`` is the long scores table; ``live`` computes scores the table lacks;
+    ``directions`` overrides the registry's ``higher_is_better`` (tests use it).
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown search algorithm {algorithm!r}; expected one of {ALGORITHMS}")
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    settings = settings or SearchSettings()
+    if settings.pool not in ("space", "table"):
+        raise ValueError(f"pool must be 'space' or 'table', got {settings.pool!r}")
+    sp = get_space(space)
+    oracle = AccuracyOracle(benchmark, sp, dataset)
+    names = settings.score_names(algorithm)
+    store = None
+    dirs: list[bool] = []
+    if names:
+        store = ScoreStore(names, scores, space=sp, dataset=dataset, seed=score_seed, live=live)
+        dirs = directions_for(names, directions)
+        if len(store) == 0 and live is None:
+            raise ValueError(
+                f"no {', '.join(names)} scores for {space}/{dataset} in the scores table and "
+                "live scoring is off"
+            )
+    pool = store.archs if (store is not None and settings.pool == "table") else None
+    if algorithm not in TRAINING_FREE and not oracle.available:
+        raise ValueError(
+            f"{algorithm} trains on the benchmark, but there are no {space} accuracies for "
+            f"{dataset}; give a benchmark table with them"
+        )
+
+    rows = []
+    for run in range(runs):
+        rng = np.random.default_rng([seed, run])
+        results, budget, timed = _one_run(
+            algorithm, sp, oracle, store, dirs, names, pool, settings, rng
+        )
+        for res in results:
+            valid, test = oracle.final(res.arch)
+            trace = [(e, s, *oracle.final(a)) for e, s, a in res.trace]
+            rows.append(
+                {
+                    "algorithm": algorithm,
+                    "method": res.method,
+                    "space": space,
+                    "dataset": dataset,
+                    "run": run,
+                    "seed": seed,
+                    "arch": res.arch,
+                    "arch_id": arch_id(space, res.arch),
+                    "valid_acc": valid,
+                    "test_acc": test,
+                    "score_evals": res.score_evals,
+                    "train_evals": res.train_evals,
+                    "evaluations": res.evaluations,
+                    "seconds": res.seconds,
+                    "score_seconds": res.score_seconds,
+                    "train_seconds": res.train_seconds,
+                    "budget": budget.describe(),
+                    "time_simulated": timed,
+                    "scores": ",".join(res.info.get("scores", names)),
+                    "score_seed": -1 if store is None or store.seed is None else int(store.seed),
+                    "settings": json.dumps(
+                        _settings_record(algorithm, settings, res.info), sort_keys=True
+                    ),
+                    "trace": trace_json(trace),
+                }
+            )
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def _settings_record(algorithm: str, settings: SearchSettings, info: dict) -> dict:
+    record = {k: v for k, v in info.items() if k != "scores"}
+    if algorithm in ("random_train", "rea", "area"):
+        record["train_metric"] = settings.train_metric
+    record["pool"] = settings.pool
+    return record
+
+
+def _one_run(algorithm, sp, oracle, store, dirs, names, pool, settings, rng):
+    """One run: returns (results, budget, whether training time was simulated)."""
+    if algorithm == "random_score":
+        results = []
+        for n in settings.sample_sizes:
+            evaluator = ScoreEvaluator(store, Ledger(Budget(score_evals=n)))
+            selectors = {_label_n(s, n): [s] for s in settings.random_scores}
+            if len(settings.rank_scores) > 1:
+                selectors[_label_n("rank", n)] = list(settings.rank_scores)
+            results += alg.random_score_search(sp, evaluator, dirs, rng, n, selectors, pool)
+        budget = Budget(score_evals=max(settings.sample_sizes))
+        return results, budget, False
+    if algorithm in ("ga_rank", "sa_rank"):
+        budget = Budget(score_evals=settings.budget)
+        evaluator = ScoreEvaluator(store, Ledger(budget))
+        if algorithm == "ga_rank":
+            res = alg.ga_rank(sp, evaluator, dirs, rng, settings.ga)
+        else:
+            res = alg.sa_rank(sp, evaluator, dirs, rng, settings.sa)
+        res.info["scores"] = names
+        return [res], budget, False
+    extra = {"score_evals": settings.area_sample} if algorithm == "area" else {}
+    budget = _training_budget(settings, oracle, extra)
+    ledger = Ledger(budget)
+    trainer = TrainingEvaluator(oracle, ledger, metric=settings.train_metric)
+    timed = budget.seconds is not None
+    if algorithm == "random_train":
+        res = alg.random_train_search(sp, trainer, rng)
+    elif algorithm == "rea":
+        res = alg.rea(sp, trainer, rng, settings.rea)
+    else:
+        scorer = ScoreEvaluator(store, ledger)
+        res = alg.area(
+            sp, scorer, dirs, trainer, rng, settings.area_sample, settings.rea, pool=pool
+        )
+        res.method = "AREA" if names == ["naswot"] else f"AREA ({'+'.join(names)})"
+    return [res], budget, timed
+
+
+def settings_dict(settings: SearchSettings) -> dict:
+    """Plain-data form of the settings (for logs and provenance)."""
+    return asdict(settings)
