@@ -1,0 +1,70 @@
+"""One shared figure style: Okabe–Ito colour-blind-safe palette, sizes, and saving each
+figure as PNG + PDF + a caption text file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on cluster nodes or CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+DATASET_COLOURS = {"cifar10": PALETTE[0], "cifar100": PALETTE[1], "ImageNet16-120": PALETTE[2]}
+DATASET_LABELS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
+                  "ImageNet16-120": "ImageNet16-120"}
+OPTIMUM_COLOUR = "#8B0000"  # the papers' "dark red" benchmark optimum line
+POINT_COLOUR = PALETTE[0]
+
+RC = {
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "pdf.fonttype": 42,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+}
+
+
+def apply_style() -> None:
+    """Set the shared matplotlib style (idempotent)."""
+    plt.rcParams.update(RC)
+
+
+def dataset_label(name: str) -> str:
+    return DATASET_LABELS.get(name, name)
+
+
+def dataset_colour(name: str, i: int = 0) -> str:
+    return DATASET_COLOURS.get(name, PALETTE[(3 + i) % len(PALETTE)])
+
+
+def save_figure(fig: plt.Figure, out_dir: Path | str, name: str, caption: str) -> list[Path]:
+    """Write ``name``.png, ``name``.pdf and ``name``.txt (caption) into ``out_dir``; close."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.png", out / f"{name}.pdf", out / f"{name}.txt"]
+    fig.savefig(paths[0], bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    paths[2].write_text(caption.strip() + "\n", encoding="utf-8")
+    plt.close(fig)
+    return paths

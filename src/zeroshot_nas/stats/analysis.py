@@ -1,0 +1,394 @@
+"""Table-level statistics: from the merged scores table to tidy result tables.
+
+Input: the long table ``results/<experiment>/scores.parquet`` (one row per architecture,
+data set, seed and score, joined with the benchmark accuracies). Output: a folder of tidy
+CSV + Parquet tables (see :data:`OUTPUT_TABLES`) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zeroshot_nas.stats import core
+
+log = logging.getLogger(__name__)
+
+DATASET_ORDER = ("cifar10", "cifar100", "ImageNet16-120")
+REQUIRED_COLUMNS = ("arch", "dataset", "seed", "score", "value", "status", "test_acc", "valid_acc")
+TARGETS = ("test_acc", "valid_acc")
+SUBSETS = ("all", "above_median")
+METHODS = ("kendall", "spearman")
+OUTPUT_TABLES = (
+    "correlations",
+    "monotonicity",
+    "slopes",
+    "best_retrieved",
+    "best_retrieved_runs",
+    "timing",
+    "nonfinite",
+    "benchmark_best",
+    "score_specs",
+)
+RANK_COMBINATION = "rank_combination"
+
+
+@dataclass(frozen=True)
+class ScoreInfo:
+    """What the statistics need to know about a score."""
+
+    name: str
+    higher_is_better: bool
+    bounded01: bool
+    family: str = ""
+    paper: str = ""
+
+
+def registry_info(name: str) -> ScoreInfo:
+    """Direction and bounds of a registered score (``zeroshot_nas.proxies.get_spec``)."""
+    from zeroshot_nas.proxies import get_spec
+
+    spec = get_spec(name)
+    return ScoreInfo(
+        name=name,
+        higher_is_better=bool(spec.higher_is_better),
+        bounded01=bool(spec.bounded01),
+        family=str(getattr(spec, "family", "")),
+        paper=str(getattr(spec, "paper", "")),
+    )
+
+
+@dataclass
+class StatsConfig:
+    """Parameters of a statistics run (defaults as the workflow configuration)."""
+
+    bootstrap: int = 1000
+    best_of_n: int = 100
+    best_of_runs: int = 5
+    rank_combination: tuple[str, ...] = ("ni", "naswot", "logsynflow")
+    seed: int = 0
+    confidence: float = 0.95
+    # None: directions and bounds from the proxy registry (tests pass explicit ones)
+    info: Callable[[str], ScoreInfo] | None = None
+
+    def score_info(self, name: str) -> ScoreInfo:
+        return (self.info or registry_info)(name)
+
+
+def load_scores(path: Path | str) -> pd.DataFrame:
+    """Read the merged scores table and check the columns the statistics use."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"scores table not found: {path}")
+    df = pd.read_parquet(path)
+    check_columns(df, str(path))
+    return df
+
+
+def check_columns(df: pd.DataFrame, where: str = "scores table") -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{where} lacks column(s) {missing}; has {list(df.columns)}")
+
+
+def quality_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the scoring run proper: standalone timing rows are left out when others exist."""
+    if "mode" in df.columns and (df["mode"] != "standalone").any():
+        return df[df["mode"] != "standalone"]
+    return df
+
+
+def ordered_datasets(names: Iterable[str]) -> list[str]:
+    names = list(dict.fromkeys(names))
+    known = [d for d in DATASET_ORDER if d in names]
+    return known + sorted(n for n in names if n not in DATASET_ORDER)
+
+
+def wide_scores(df: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, int]:
+    """One row per architecture of ``dataset``: each score's value averaged over seeds (finite
+    values only; NaN when no seed gave a finite value) plus test/valid accuracy.
+
+    The seed average follows the rank-based paper's "computed three times with different
+    initialisations and the average is taken as final score". Returns (table, n_seeds).
+    """
+    sub = df[df["dataset"] == dataset]
+    n_seeds = int(sub["seed"].nunique())
+    vals = sub["value"].astype(float).where(np.isfinite(sub["value"].astype(float)))
+    wide = (
+        sub.assign(value=vals)
+        .pivot_table(index="arch", columns="score", values="value", aggfunc="mean", dropna=False)
+        .reindex(sorted(sub["arch"].unique()))
+    )
+    acc = sub.groupby("arch")[list(TARGETS)].first()
+    wide = wide.join(acc)
+    wide.columns.name = None
+    return wide, n_seeds
+
+
+def add_rank_combination(
+    wide: pd.DataFrame, members: tuple[str, ...], info: Callable[[str], ScoreInfo]
+) -> str | None:
+    """Add the rank-combination column in place; returns a note when members are missing."""
+    absent = [m for m in members if m not in wide.columns]
+    if not members:
+        return None
+    if absent:
+        return f"{RANK_COMBINATION} skipped: member score(s) {absent} not scored"
+    directions = {m: info(m).higher_is_better for m in members}
+    wide[RANK_COMBINATION] = core.rank_combination(wide[list(members)], directions)
+    return None
+
+
+def nonfinite_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts of each status per score and data set (over all seeds' rows)."""
+    counts = df.groupby(["score", "dataset", "status"]).size().unstack("status", fill_value=0)
+    for status in ("ok", "nan", "+inf", "-inf", "error"):
+        if status not in counts.columns:
+            counts[status] = 0
+    counts = counts[["ok", "nan", "+inf", "-inf", "error"]].reset_index()
+    counts["n_rows"] = counts[["ok", "nan", "+inf", "-inf", "error"]].sum(axis=1)
+    counts["n_nonfinite"] = counts["n_rows"] - counts["ok"]
+    return counts
+
+
+def _subset_masks(oriented_values: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "all": np.ones(oriented_values.size, dtype=bool),
+        "above_median": core.better_half_mask(oriented_values, True),
+    }
+
+
+def score_quality(
+    wide: pd.DataFrame, score: str, info: ScoreInfo, cfg: StatsConfig, dataset: str, n_seeds: int
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Correlations, monotonicity and slopes of one score on one data set."""
+    raw = wide[score].to_numpy(dtype=float)
+    corr_rows, mono_rows, slope_rows = [], [], []
+    base = {"score": score, "dataset": dataset, "n_seeds": n_seeds,
+            "higher_is_better": info.higher_is_better}
+    # Without non-finite values both policies see identical data: bootstrap once.
+    reuse: dict[tuple[str, str, str], tuple[float, float, float]] = {}
+    for policy in core.NONFINITE_POLICIES:
+        res = core.apply_nonfinite_policy(raw, info.higher_is_better, policy)
+        values = res.values
+        oriented = values if info.higher_is_better else -values
+        for subset, mask in _subset_masks(oriented).items():
+            n = int(mask.sum())
+            common = {**base, "policy": policy, "subset": subset, "n": n,
+                      "n_nonfinite": res.n_nonfinite}
+            for target in TARGETS:
+                acc = wide[target].to_numpy(dtype=float)[res.keep][mask]
+                ok = np.isfinite(acc)
+                x = values[mask][ok]
+                for method in METHODS:
+                    key = (subset, target, method)
+                    if res.n_nonfinite or key not in reuse:
+                        reuse[key] = core.correlation_ci(
+                            x, acc[ok], method, cfg.bootstrap, cfg.confidence, cfg.seed
+                        )
+                    stat, lo, hi = reuse[key]
+                    corr_rows.append({**common, "target": target, "method": method,
+                                      "value": stat, "ci_low": lo, "ci_high": hi,
+                                      "n": int(ok.sum())})
+            acc = wide["test_acc"].to_numpy(dtype=float)[res.keep][mask]
+            ok = np.isfinite(acc)
+            mono = core.monotonicity(values[mask][ok], acc[ok]) if ok.sum() >= 2 else np.nan
+            mono_rows.append({**common, "target": "test_acc", "monotonicity": mono,
+                              "n": int(ok.sum())})
+    # Slopes: a regression on a substituted value would be meaningless, so non-finite
+    # values (and scores whose transform is not finite) are always dropped here.
+    x_all, transform = core.slope_transform(raw, info.bounded01)
+    acc_all = wide["test_acc"].to_numpy(dtype=float)
+    finite = np.isfinite(raw)
+    oriented = np.where(info.higher_is_better, raw, -raw)
+    masks = {"all": finite,
+             "above_median": finite & _above_median_finite(oriented, finite)}
+    for subset, mask in masks.items():
+        ok = mask & np.isfinite(x_all) & np.isfinite(acc_all)
+        fit = core.linear_slope(x_all[ok], acc_all[ok])
+        slope_rows.append({**base, "subset": subset, "transform": transform,
+                           "policy": "dropped", "target": "test_acc",
+                           "n_dropped": int(mask.sum() - ok.sum() + (~finite).sum()),
+                           **fit, "abs_slope": abs(fit["slope"])})
+    return corr_rows, mono_rows, slope_rows
+
+
+def _above_median_finite(oriented: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    out = np.zeros(oriented.size, dtype=bool)
+    if finite.any():
+        out[finite] = core.better_half_mask(oriented[finite], True)
+    return out
+
+
+def best_retrieved(
+    wide: pd.DataFrame, score: str, info: ScoreInfo, cfg: StatsConfig, dataset: str,
+    dataset_index: int,
+) -> tuple[dict, pd.DataFrame]:
+    """Best accuracy retrieved by ``score`` on ``dataset`` (mean ± std over runs)."""
+    have = wide[["test_acc", "valid_acc"]].notna().all(axis=1).to_numpy()
+    # Same seed for every score of a data set: identical samples when pools are equal.
+    runs = core.best_retrieved_runs(
+        wide[score].to_numpy(dtype=float)[have],
+        wide["test_acc"].to_numpy(dtype=float)[have],
+        wide["valid_acc"].to_numpy(dtype=float)[have],
+        info.higher_is_better,
+        cfg.best_of_runs,
+        cfg.best_of_n,
+        cfg.seed + 1000 * dataset_index,
+    )
+    runs.insert(0, "score", score)
+    runs.insert(1, "dataset", dataset)
+    runs["arch"] = wide.index.to_numpy()[have][runs["top_position"].to_numpy()]
+    ddof = 1 if len(runs) > 1 else 0
+    summary = {
+        "score": score,
+        "dataset": dataset,
+        "runs": len(runs),
+        "sample_size": int(runs["sample_size"].iloc[0]),
+        "pool_size": int(have.sum()),
+        "test_mean": runs["test_acc"].mean(),
+        "test_std": runs["test_acc"].std(ddof=ddof),
+        "valid_mean": runs["valid_acc"].mean(),
+        "valid_std": runs["valid_acc"].std(ddof=ddof),
+        "percentile_mean": runs["percentile_of_best"].mean(),
+        "percentile_std": runs["percentile_of_best"].std(ddof=ddof),
+        "percentile_max": runs["percentile_of_best"].max(),
+    }
+    return summary, runs.drop(columns="top_position")
+
+
+def timing_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Seconds per architecture per score, data set and mode (standalone runs are the ones
+    to compare scores by; fused rows share passes and are listed for completeness)."""
+    if "seconds" not in df.columns:
+        return pd.DataFrame(columns=["score", "dataset", "mode", "n", "seconds_mean",
+                                     "seconds_median", "seconds_std"])
+    mode = df["mode"] if "mode" in df.columns else pd.Series("unknown", index=df.index)
+    t = df.assign(mode=mode, seconds=df["seconds"].astype(float))
+    t = t[np.isfinite(t["seconds"])]
+    g = t.groupby(["score", "dataset", "mode"])["seconds"]
+    out = g.agg(n="size", seconds_mean="mean", seconds_median="median", seconds_std="std")
+    return out.reset_index()
+
+
+def benchmark_best(df: pd.DataFrame, benchmark: pd.DataFrame | None) -> pd.DataFrame:
+    """Highest test/validation accuracy per data set: the whole benchmark when given,
+    else the scored sample (the ``source`` column says which)."""
+    src = benchmark if benchmark is not None else df
+    label = "benchmark" if benchmark is not None else "scored sample"
+    g = src.groupby("dataset")[list(TARGETS)].max().reset_index()
+    g = g.rename(columns={"test_acc": "best_test_acc", "valid_acc": "best_valid_acc"})
+    g["source"] = label
+    return g
+
+
+def compute_stats(
+    df: pd.DataFrame,
+    cfg: StatsConfig | None = None,
+    benchmark: pd.DataFrame | None = None,
+    timings: pd.DataFrame | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Every statistic of the papers, as tidy tables, plus a summary dict with notes on
+    what could not be computed (missing scores, too few finite values)."""
+    cfg = cfg or StatsConfig()
+    check_columns(df)
+    notes: list[str] = []
+    scored = quality_rows(df)
+    datasets = ordered_datasets(scored["dataset"].unique())
+    names = sorted(scored["score"].unique())
+    infos = {n: cfg.score_info(n) for n in names}
+    combo = tuple(cfg.rank_combination)
+    if combo:
+        infos[RANK_COMBINATION] = ScoreInfo(RANK_COMBINATION, False, False, "combination",
+                                            "rank-based-training-free-nas")
+    corr, mono, slopes, best, best_runs = [], [], [], [], []
+    for d_i, dataset in enumerate(datasets):
+        wide, n_seeds = wide_scores(scored, dataset)
+        note = add_rank_combination(wide, combo, cfg.score_info) if combo else None
+        if note:
+            notes.append(f"{dataset}: {note}")
+        n_acc = int(wide[list(TARGETS)].notna().all(axis=1).sum())
+        if n_acc < 3:
+            # e.g. the NATS size space, for which no trained accuracies are available here
+            notes.append(f"{dataset}: only {n_acc} architecture(s) with test and validation "
+                         "accuracy; no score-quality statistics")
+            continue
+        for score in [n for n in [*names, RANK_COMBINATION] if n in wide.columns]:
+            n_finite = int(np.isfinite(wide[score].to_numpy(dtype=float)).sum())
+            if n_finite < 3:
+                notes.append(f"{dataset}: {score} has {n_finite} finite value(s); skipped")
+                continue
+            c, m, s = score_quality(wide, score, infos[score], cfg, dataset, n_seeds)
+            corr += c
+            mono += m
+            slopes += s
+            summary, runs = best_retrieved(wide, score, infos[score], cfg, dataset, d_i)
+            best.append(summary)
+            best_runs.append(runs)
+    timing_src = timings if timings is not None else df
+    specs = pd.DataFrame(
+        [{"score": i.name, "higher_is_better": i.higher_is_better, "bounded01": i.bounded01,
+          "family": i.family, "paper": i.paper} for i in infos.values()]
+    )
+    tables = {
+        "correlations": pd.DataFrame(corr),
+        "monotonicity": pd.DataFrame(mono),
+        "slopes": pd.DataFrame(slopes),
+        "best_retrieved": pd.DataFrame(best),
+        "best_retrieved_runs": pd.concat(best_runs, ignore_index=True) if best_runs
+        else pd.DataFrame(),
+        "timing": timing_table(timing_src),
+        "nonfinite": nonfinite_counts(scored),
+        "benchmark_best": benchmark_best(scored, benchmark),
+        "score_specs": specs,
+    }
+    summary = {
+        "datasets": datasets,
+        "scores": names,
+        "rank_combination": list(combo),
+        "n_archs": {d: int(scored.loc[scored["dataset"] == d, "arch"].nunique())
+                    for d in datasets},
+        "bootstrap": cfg.bootstrap,
+        "confidence": cfg.confidence,
+        "best_of_n": cfg.best_of_n,
+        "best_of_runs": cfg.best_of_runs,
+        "seed": cfg.seed,
+        "subsets": {"above_median": "strictly better than the median score in the "
+                    "score's direction"},
+        "slopes": "accuracy on log(1 - score) for scores bounded in [0, 1]; on the "
+                  "standardised score otherwise; non-finite values dropped",
+        "nonfinite_policies": {"kept_worst": "non-finite values ranked last (worst in the "
+                               "score's direction)", "dropped": "non-finite values removed"},
+        "notes": notes,
+    }
+    for note in notes:
+        log.warning(note)
+    return tables, summary
+
+
+def write_stats(tables: dict[str, pd.DataFrame], summary: dict, out_dir: Path | str) -> None:
+    """Write every table as CSV and Parquet, and summary.json, into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.csv", index=False)
+        table.to_parquet(out / f"{name}.parquet", index=False)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+
+
+def read_stats(stats_dir: Path | str) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Read back what :func:`write_stats` wrote."""
+    d = Path(stats_dir)
+    if not (d / "summary.json").exists():
+        raise FileNotFoundError(f"no statistics in {d} (summary.json missing); run `stats` first")
+    tables = {}
+    for name in OUTPUT_TABLES:
+        path = d / f"{name}.parquet"
+        tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    return tables, json.loads((d / "summary.json").read_text())

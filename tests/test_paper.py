@@ -1,0 +1,126 @@
+"""The paper: published values match the papers' texts; the commands stats → figures →
+paper-tables → build-paper produce every expected file from a real run."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_stats import real_scores_table
+
+from zeroshot_nas import cli
+from zeroshot_nas.stats import analysis, paper
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PAPERS = REPO_ROOT.parent / "shared" / "papers"
+
+
+def _paper_text(name: str) -> str:
+    path = PAPERS / f"{name}.txt"
+    if not path.exists():
+        pytest.skip(f"paper texts not found at {PAPERS}")
+    return path.read_text(encoding="utf-8")
+
+
+def test_tex_escape():
+    assert paper.tex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
+    assert paper.tex_escape("Σ_J ρ τ Σ") == r"$\Sigma_J$ $\rho$ $\tau$ $\Sigma$"
+
+
+def test_published_rank_based_table_matches_paper_text():
+    text = _paper_text("rank-based-training-free-nas")
+    pub = paper.load_published()["rank_based_table1"]
+    for score, v in pub["values"].items():
+        if v["kendall"][0] is None:
+            continue
+        line = next(ln for ln in text.splitlines() if ln.startswith(v["label"] + "\t"))
+        printed = [float(t) for t in line.split("\t")[1:]]
+        ours = [x for pair in zip(v["kendall"], v["spearman"], strict=True) for x in pair]
+        assert printed == ours, score
+
+
+def test_published_ssnr_and_percentiles_match_paper_texts():
+    pub = paper.load_published()
+    ssnr = _paper_text("layerwise-ssnr")
+    for value in pub["ssnr_spearman"]["values"].values():
+        assert f"{value:.4f}" in ssnr
+    for v in pub["ssnr_table1"]["values"].values():
+        line = next(ln for ln in ssnr.splitlines() if ln.startswith(v["label"] + "\t"))
+        assert [float(t) for t in line.split("\t")[1:3]] == v["kendall"]
+    ps = _paper_text("parameters-scoring")
+    for value in pub["ps_percentile"]["values"].values():
+        assert f"{value} percentile" in ps
+    assert "no Kendall tau" in pub["nwot_fig1"]["note"]
+    assert not re.search(r"Kendall.{0,40}\d\.\d", _paper_text("nas-without-training"))
+
+
+def test_ps_table1_from_registry_matches_paper_marks():
+    registry = pytest.importorskip("zeroshot_nas.proxies").REGISTRY
+    t = paper.ps_table1({}, paper.load_published(), registry)
+    if not t["in_registry"].all():
+        pytest.skip("the proxy registry lacks some parameters-scoring scores")
+    for feat in ("noise", "parameter_space", "cosine_similarity"):
+        assert (t[feat] == t[f"{feat}_paper"]).all(), feat
+
+
+def test_build_pdf_without_latexmk(monkeypatch, capsys, tmp_path):
+    (tmp_path / "main.tex").write_text("\\documentclass{article}\\begin{document}x\\end{document}")
+    monkeypatch.setattr(paper.shutil, "which", lambda _name: None)
+    assert paper.build_pdf(tmp_path) is None
+    assert "latexmk not found, PDF skipped" in capsys.readouterr().out
+    assert cli.main(["build-paper", "--paper-dir", str(tmp_path)]) == 0
+
+
+def test_pipeline_commands_produce_every_file(tmp_path):
+    df = real_scores_table(150)
+    scores = tmp_path / "scores.parquet"
+    df.to_parquet(scores)
+    registry = pytest.importorskip("zeroshot_nas.proxies").REGISTRY
+    if not {"params", "flops"} <= set(registry):
+        pytest.skip("the proxy registry lacks params/flops")
+    stats_dir, fig_dir = tmp_path / "stats", tmp_path / "figures"
+    combo = ["params", "flops"] if "flops" in set(df["score"]) else ["params"]
+    assert cli.main(["stats", "--scores", str(scores), "--out", str(stats_dir),
+                     "--bootstrap", "100", "--best-of-n", "50", "--best-of-runs", "3",
+                     "--rank-combination", *combo]) == 0
+    for name in analysis.OUTPUT_TABLES:
+        assert (stats_dir / f"{name}.csv").stat().st_size > 0, name
+    assert cli.main(["figures", "--scores", str(scores), "--stats", str(stats_dir),
+                     "--out", str(fig_dir)]) == 0
+    for name in ("ps_fig1", "ps_fig3", "ps_fig4", "ps_fig5", "ps_percentile",
+                 "ps_fig2_cifar10"):
+        for ext in ("png", "pdf", "txt"):
+            assert (fig_dir / f"{name}.{ext}").stat().st_size > 0, (name, ext)
+    assert (fig_dir / "figures_manifest.json").exists()
+    paper_dir = tmp_path / "paper"
+    paper_dir.mkdir()
+    shutil.copy(REPO_ROOT / "paper" / "main.tex", paper_dir)
+    assert cli.main(["paper-tables", "--stats", str(stats_dir), "--out",
+                     str(paper_dir / "generated"), "--figures", str(fig_dir)]) == 0
+    gen = paper_dir / "generated"
+    for name in ("run_macros", "rank_based_table1", "ssnr_table", "nwot_table", "ps_table1",
+                 "ps_best", "ps_quality", "timing", "fig_ps_fig1", "fig_ps_fig3"):
+        assert (gen / f"{name}.tex").stat().st_size > 0, name
+    rb = pd.read_csv(gen / "rank_based_table1.csv")
+    ours = rb[rb["score"] == "rank_combination"]
+    assert len(ours) == 3 and np.isfinite(ours[["kendall", "spearman"]].to_numpy()).all()
+    corr = pd.read_csv(stats_dir / "correlations.csv")
+    assert np.isfinite(corr[["value", "ci_low", "ci_high"]].to_numpy()).all()
+    best = pd.read_csv(stats_dir / "best_retrieved.csv")
+    assert np.isfinite(best.select_dtypes("number").to_numpy()).all()
+    if shutil.which("latexmk"):
+        assert cli.main(["build-paper", "--paper-dir", str(paper_dir)]) == 0
+        pdf = paper_dir / "build" / "main.pdf"
+        assert pdf.stat().st_size > 10_000
+
+
+def test_commands_report_missing_inputs(tmp_path, capsys):
+    assert cli.main(["stats", "--scores", str(tmp_path / "none.parquet"),
+                     "--out", str(tmp_path / "s")]) == 2
+    assert "scores table not found" in capsys.readouterr().err
+    assert cli.main(["paper-tables", "--stats", str(tmp_path), "--out", str(tmp_path / "g")]) == 2
+    assert "run `stats` first" in capsys.readouterr().err
