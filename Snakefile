@@ -15,6 +15,10 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/score.smk"
+include: "workflow/rules/stats.smk"
+include: "workflow/rules/search.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/paper.smk"
 
 
 rule all:

@@ -113,7 +113,7 @@ def test_killed_scoring_job_resumes_without_recomputing(tmp_path, shared_data, s
     env = dict(os.environ)
     env.pop("ZEROSHOT_NAS_MIRROR", None)
     proc = subprocess.Popen(
-        snakemake_cmd(snakemake_exe, workdir, "--cores", "1"),
+        snakemake_cmd(snakemake_exe, workdir, "--cores", "1", "results/tiny/scores.parquet"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
     )
     deadline = time.time() + 600
@@ -128,7 +128,9 @@ def test_killed_scoring_job_resumes_without_recomputing(tmp_path, shared_data, s
     assert 2 <= len(done_before_kill) < 8, f"kill did not land midway: {len(done_before_kill)}"
     assert not (workdir / "results" / "tiny" / "scores.parquet").exists()
 
-    run_snakemake(snakemake_exe, workdir, env)
+    # A SIGKILL leaves Snakemake's lock behind, as after a power loss: unlock, then re-run.
+    run_snakemake(snakemake_exe, workdir, env, "--unlock")
+    run_snakemake(snakemake_exe, workdir, env, "results/tiny/scores.parquet")
     table = pd.read_parquet(workdir / "results" / "tiny" / "scores.parquet")
     assert table["arch"].nunique() == 8
     after = cache_entries(workdir)

@@ -102,6 +102,8 @@ def _check_semantics(config: dict) -> None:
     if config["timing"]["proxies"] != "all":
         _check_proxy_names(config["timing"]["proxies"], "timing.proxies")
     _check_proxy_names(config["stats"]["rank_combination"], "stats.rank_combination")
+    for key in ("random_scores", "area_scores"):
+        _check_proxy_names(config["search"][key], f"search.{key}")
     report = config.get("report_experiment")
     if report is not None and report not in config["experiments"]:
         raise ConfigError(

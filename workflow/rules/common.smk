@@ -56,5 +56,10 @@ def all_datasets():
 
 def final_targets():
     targets = ["data/benchmarks/nb201.parquet"]
-    targets += [f"results/{name}/scores.parquet" for name in EXPERIMENTS]
+    targets += [f"results/{name}/stats" for name in EXPERIMENTS]
+    targets += ["figures/paper", "paper/generated/run_macros.tex"]
+    if config["search"]["enabled"]:
+        targets.append("paper/generated/search_tables.tex")
+    if config["paper"]["build_pdf"]:
+        targets.append("paper/build/status.txt")
     return targets

@@ -155,6 +155,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--out", required=True, type=Path, help="folder for tables")
     t.add_argument("--figures", type=Path, help="folder for the figure (default: --out)")
+    t.add_argument(
+        "--paper-dir", type=Path,
+        help="also write search_tables.tex (captioned tables + anytime figure) into this "
+        "folder, e.g. paper/generated",
+    )
     t.set_defaults(func=cmd_search_tables)
 
 
@@ -290,5 +295,10 @@ def cmd_search_tables(args: argparse.Namespace) -> int:
             fig_dir / f"search_anytime_{space}",
             benchmark_optimum(benchmarks.get(space)),
         )
+    if args.paper_dir:
+        from .tables import write_paper_include
+
+        figures = [p for p in written if Path(p).name.startswith("search_anytime_")]
+        written.append(write_paper_include(args.out, args.paper_dir, figures))
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0

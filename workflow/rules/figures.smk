@@ -1,0 +1,15 @@
+# Stage 5: the papers' figures for the report experiment, into figures/.
+
+
+rule figures:
+    input:
+        scores=f"results/{REPORT}/scores.parquet",
+        stats=f"results/{REPORT}/stats",
+    output:
+        directory("figures/paper"),
+    log:
+        "logs/figures.log",
+    conda:
+        ENV
+    shell:
+        "{CLI} figures --scores {input.scores} --stats {input.stats} --out {output} > {log} 2>&1"
