@@ -21,6 +21,15 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/paper.smk"
 
 
+# Light jobs that need the network (downloads) or take a second: never sent to a cluster
+# node, which may have no internet.
+localrules:
+    all,
+    fetch_source,
+    sample_archs,
+    timing_archs,
+
+
 rule all:
     input:
         final_targets(),

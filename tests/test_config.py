@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 import yaml
-
 from conftest import REPO_ROOT
+
 from zeroshot_nas.config import ConfigError, validate_config
 
 SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"

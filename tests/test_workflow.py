@@ -17,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import IMAGES, MIRROR, REPO_ROOT
 
 pytestmark = pytest.mark.slow

@@ -5,11 +5,10 @@ rule fetch_source:
     output:
         f"{DOWNLOADS}/{{relpath}}",
     wildcard_constraints:
-        relpath="|".join(
-            re.escape(source_path(k)[len(DOWNLOADS) + 1 :]) for k in SOURCES
-        ),
+        relpath="|".join(re.escape(source_path(k)[len(DOWNLOADS) + 1 :]) for k in SOURCES),
     params:
-        key=lambda w: next(k for k in SOURCES if source_path(k) == f"{DOWNLOADS}/{w.relpath}"),
+        key=fetch_key,
+        dest=lambda w, output: output[0][: -len(w.relpath) - 1],
         mirror=f"--mirror {MIRROR}" if MIRROR else "",
     log:
         "logs/fetch/{relpath}.log",
@@ -17,7 +16,8 @@ rule fetch_source:
     conda:
         ENV
     shell:
-        "{CLI} fetch --key {params.key} --dest {DOWNLOADS} {params.mirror} > {log} 2>&1"
+        "python -m zeroshot_nas.cli fetch --key {params.key} --dest {params.dest} {params.mirror}"
+        " > {log} 2>&1"
 
 
 rule build_benchmark:
@@ -25,29 +25,15 @@ rule build_benchmark:
         benchmark_sources(),
     output:
         "data/benchmarks/nb201.parquet",
+    params:
+        downloads=lambda w, input: download_root(input[0]),
     log:
         "logs/build_benchmark.log",
     conda:
         ENV
     shell:
-        "{CLI} build-benchmark --downloads {DOWNLOADS} --out {output} > {log} 2>&1"
-
-
-def image_input(wildcards):
-    source = image_source(config, wildcards.dataset)
-    if "sample_dir" in source:
-        return f"{source['sample_dir']}/{wildcards.dataset}.npz"
-    if source.get("cifar_tarball") == "official":
-        return source_path(CIFAR_TARBALLS[wildcards.dataset])
-    return []
-
-
-def image_args(wildcards):
-    source = image_source(config, wildcards.dataset)
-    kind, value = next(iter(source.items()))
-    if kind == "cifar_tarball" and value == "official":
-        value = source_path(CIFAR_TARBALLS[wildcards.dataset])
-    return f"--{kind.replace('_', '-')} {value}"
+        "python -m zeroshot_nas.cli build-benchmark --downloads {params.downloads}"
+        " --out {output} > {log} 2>&1"
 
 
 rule prepare_images:
@@ -62,4 +48,5 @@ rule prepare_images:
     conda:
         ENV
     shell:
-        "{CLI} prepare-images --dataset {wildcards.dataset} {params.source} --out {output} > {log} 2>&1"
+        "python -m zeroshot_nas.cli prepare-images --dataset {wildcards.dataset} {params.source}"
+        " --out {output} > {log} 2>&1"

@@ -12,4 +12,5 @@ rule figures:
     conda:
         ENV
     shell:
-        "{CLI} figures --scores {input.scores} --stats {input.stats} --out {output} > {log} 2>&1"
+        "python -m zeroshot_nas.cli figures --scores {input.scores} --stats {input.stats}"
+        " --out {output} > {log} 2>&1"

@@ -1,15 +1,9 @@
-# Stage 6: generated LaTeX tables and the paper PDF (when latexmk is installed).
-SEARCH_TABLES = f"results/{REPORT}/search/tables" if config["search"]["enabled"] else None
+# Stage 6: search tables, generated LaTeX tables and the paper PDF (when latexmk exists).
 
 
 rule search_tables:
     input:
-        runs=lambda w: expand(
-            "results/{exp}/search/runs/{algorithm}/{dataset}.parquet",
-            exp=REPORT,
-            algorithm=config["search"]["algorithms"],
-            dataset=EXPERIMENTS[REPORT]["datasets"],
-        ),
+        runs=search_runs,
         benchmark="data/benchmarks/nb201.parquet",
     output:
         tables=directory(f"results/{REPORT}/search/tables"),
@@ -20,7 +14,7 @@ rule search_tables:
     conda:
         ENV
     shell:
-        "{CLI} search-tables {input.runs} --benchmark nb201={input.benchmark}"
+        "python -m zeroshot_nas.cli search-tables {input.runs} --benchmark nb201={input.benchmark}"
         " --out {output.tables} --figures {output.figures} --paper-dir paper/generated"
         " > {log} 2>&1"
 
@@ -29,7 +23,7 @@ rule paper_tables:
     input:
         stats=f"results/{REPORT}/stats",
         figures="figures/paper",
-        search=["paper/generated/search_tables.tex"] if SEARCH_TABLES else [],
+        search=["paper/generated/search_tables.tex"] if config["search"]["enabled"] else [],
     output:
         "paper/generated/run_macros.tex",
     log:
@@ -37,7 +31,7 @@ rule paper_tables:
     conda:
         ENV
     shell:
-        "{CLI} paper-tables --stats {input.stats} --figures {input.figures}"
+        "python -m zeroshot_nas.cli paper-tables --stats {input.stats} --figures {input.figures}"
         " --out paper/generated > {log} 2>&1"
 
 
@@ -52,6 +46,6 @@ rule paper_pdf:
     conda:
         ENV
     shell:
-        "{CLI} build-paper --paper-dir paper --out-dir paper/build > {log} 2>&1"
+        "python -m zeroshot_nas.cli build-paper --paper-dir paper --out-dir paper/build > {log} 2>&1"
         " && (test -f paper/build/main.pdf && echo 'built paper/build/main.pdf'"
         " || echo 'skipped: latexmk not found') > {output}"

@@ -14,17 +14,8 @@ checkpoint sample_archs:
     conda:
         ENV
     shell:
-        "{CLI} sample-archs --space {params.space} --n {params.n} --seed {params.seed}"
-        " --shard-size {params.shard_size} --out-dir {output} > {log} 2>&1"
-
-
-def protocol_args(exp):
-    e = EXPERIMENTS[exp]
-    return (
-        f"--space {e['space']} --batch-size {e['batch_size']} --bn-mode {e['bn_mode']}"
-        f" --dtype {e['dtype']} --init {e['init']} --device {e['device']}"
-        f" --ntk-batch-size {e['ntk_batch_size']}"
-    )
+        "python -m zeroshot_nas.cli sample-archs --space {params.space} --n {params.n}"
+        " --seed {params.seed} --shard-size {params.shard_size} --out-dir {output} > {log} 2>&1"
 
 
 rule score_shard:
@@ -49,23 +40,10 @@ rule score_shard:
     conda:
         ENV
     shell:
-        "{CLI} score {params.protocol} --dataset {wildcards.dataset} --seed {wildcards.seed}"
-        " --archs {input.archs} --images {input.images} --proxies {params.proxies}"
-        " --mode fused --threads {threads} --cache-dir {params.cache} --out {output}"
-        " > {log} 2>&1"
-
-
-def shard_tables(wildcards):
-    archs_dir = checkpoints.sample_archs.get(exp=wildcards.exp).output[0]
-    shards = sorted(glob_wildcards(os.path.join(archs_dir, "shard-{shard}.txt")).shard)
-    e = EXPERIMENTS[wildcards.exp]
-    return expand(
-        "results/{exp}/scores/{dataset}/seed{seed}/shard-{shard}.parquet",
-        exp=wildcards.exp,
-        dataset=e["datasets"],
-        seed=e["seeds"],
-        shard=shards,
-    )
+        "python -m zeroshot_nas.cli score {params.protocol} --dataset {wildcards.dataset}"
+        " --seed {wildcards.seed} --archs {input.archs} --images {input.images}"
+        " --proxies {params.proxies} --mode fused --threads {threads}"
+        " --cache-dir {params.cache} --out {output} > {log} 2>&1"
 
 
 rule merge_scores:
@@ -79,5 +57,5 @@ rule merge_scores:
     conda:
         ENV
     shell:
-        "{CLI} merge-scores --shards {input.shards} --benchmark {input.benchmark}"
-        " --out {output} > {log} 2>&1"
+        "python -m zeroshot_nas.cli merge-scores --shards {input.shards}"
+        " --benchmark {input.benchmark} --out {output} > {log} 2>&1"

@@ -1,27 +1,4 @@
-# Stage 4: searches over the cached scores and the benchmark, and their tables.
-SEARCH = config["search"]
-TRAIN_BASED = {"random_train", "rea"}
-
-
-def search_args(wildcards):
-    e = EXPERIMENTS[wildcards.exp]
-    s = SEARCH
-    args = [
-        f"--algorithm {wildcards.algorithm} --space {e['space']} --dataset {wildcards.dataset}",
-        f"--runs {s['runs']} --seed {s['seed']} --score-seed {e['seeds'][0]} --pool {s['pool']}",
-        f"--budget {s['budget']} --sample-sizes {' '.join(map(str, s['sample_sizes']))}",
-        f"--random-scores {' '.join(s['random_scores'])}",
-        f"--rank-scores {' '.join(config['stats']['rank_combination'])}",
-        f"--train-seconds {s['train_budget_seconds']} --train-evals {s['train_evals']}",
-        f"--area-sample {s['area_sample']} --area-scores {' '.join(s['area_scores'])}",
-    ]
-    if s["live"] and wildcards.algorithm not in TRAIN_BASED:
-        args.append(
-            f"--live --images data/images/{wildcards.dataset}.npz --cache-dir {CACHE_DIR}"
-            f" --batch-size {e['batch_size']} --bn-mode {e['bn_mode']} --dtype {e['dtype']}"
-            f" --init {e['init']} --device {e['device']} --threads {e['threads']}"
-        )
-    return " ".join(args)
+# Stage 4: searches over the cached scores and the benchmark.
 
 
 rule search:
@@ -45,5 +22,5 @@ rule search:
     conda:
         ENV
     shell:
-        "{CLI} search {params.args} --scores {input.scores} --benchmark {input.benchmark}"
-        " --out {output} > {log} 2>&1"
+        "python -m zeroshot_nas.cli search {params.args} --scores {input.scores}"
+        " --benchmark {input.benchmark} --out {output} > {log} 2>&1"

@@ -1,6 +1,4 @@
-# Stage 3: standalone timings, then statistics of the merged table.
-TIMING = config["timing"]
-STATS = config["stats"]
+# Stage 3: standalone timings (each score alone, its own passes), then statistics.
 
 
 rule timing_archs:
@@ -9,15 +7,13 @@ rule timing_archs:
     output:
         "results/{exp}/timing/archs.txt",
     params:
-        n=TIMING["n_archs"],
+        n=config["timing"]["n_archs"],
+    log:
+        "logs/{exp}/timing_archs.log",
+    conda:
+        ENV
     shell:
-        "head -n {params.n} {input}/archs.txt > {output}"
-
-
-def timing_proxies(exp):
-    if TIMING["proxies"] == "all":
-        return experiment_proxies(EXPERIMENTS[exp])
-    return TIMING["proxies"]
+        "head -n {params.n} {input}/archs.txt > {output} 2> {log}"
 
 
 rule time_standalone:
@@ -44,9 +40,10 @@ rule time_standalone:
     conda:
         ENV
     shell:
-        "{CLI} score {params.protocol} --dataset {wildcards.dataset} --seed {params.seed}"
-        " --archs {input.archs} --images {input.images} --proxies {params.proxies}"
-        " --mode standalone --threads 1 --cache-dir {params.cache} --out {output} > {log} 2>&1"
+        "python -m zeroshot_nas.cli score {params.protocol} --dataset {wildcards.dataset}"
+        " --seed {params.seed} --archs {input.archs} --images {input.images}"
+        " --proxies {params.proxies} --mode standalone --threads 1"
+        " --cache-dir {params.cache} --out {output} > {log} 2>&1"
 
 
 rule merge_timing:
@@ -64,18 +61,8 @@ rule merge_timing:
     conda:
         ENV
     shell:
-        "{CLI} merge-scores --shards {input.tables} --benchmark {input.benchmark}"
-        " --out {output} > {log} 2>&1"
-
-
-def stats_inputs(wildcards):
-    inputs = {
-        "scores": f"results/{wildcards.exp}/scores.parquet",
-        "benchmark": "data/benchmarks/nb201.parquet",
-    }
-    if TIMING["n_archs"] > 0:
-        inputs["timings"] = f"results/{wildcards.exp}/timing.parquet"
-    return inputs
+        "python -m zeroshot_nas.cli merge-scores --shards {input.tables}"
+        " --benchmark {input.benchmark} --out {output} > {log} 2>&1"
 
 
 rule stats:
@@ -84,15 +71,11 @@ rule stats:
     output:
         directory("results/{exp}/stats"),
     params:
-        timings=lambda w, input: f"--timings {input.timings}" if "timings" in input.keys() else "",
-        space=lambda w: EXPERIMENTS[w.exp]["space"],
-        rank=" ".join(STATS["rank_combination"]),
+        args=stats_args,
     log:
         "logs/{exp}/stats.log",
     conda:
         ENV
     shell:
-        "{CLI} stats --scores {input.scores} --benchmark {input.benchmark} {params.timings}"
-        " --space {params.space} --bootstrap {STATS[bootstrap]} --best-of-n {STATS[best_of_n]}"
-        " --best-of-runs {STATS[best_of_runs]} --rank-combination {params.rank}"
-        " --seed {STATS[seed]} --out {output} > {log} 2>&1"
+        "python -m zeroshot_nas.cli stats --scores {input.scores} --benchmark {input.benchmark}"
+        " {params.args} --out {output} > {log} 2>&1"
