@@ -1,0 +1,182 @@
+"""Proxy speed benchmark: standalone vs fused, against one forward+backward pass.
+
+For the same architectures in the same run, at batch 64 on real CIFAR-10 images:
+  * seconds of each score run standalone (own network build and passes, NCHW),
+  * seconds of the seven zero-cost-nas scores fused, and of the whole suite except ntk fused,
+  * seconds of one forward+backward (cross-entropy, NCHW and channels_last), network built,
+and, in a separate process, the peak resident memory of the fused whole suite at batch 256.
+
+Usage: ``python benchmarks/proxy_speed.py [--archs 4] [--threads 2] [--out FILE.json]``.
+Numbers are medians over the architectures; on a machine shared with other jobs the
+absolute times move, the same-run ratios much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from zeroshot_nas import spaces
+from zeroshot_nas.data.images import draw_batch
+from zeroshot_nas.proxies import REGISTRY, Protocol, score_architecture
+from zeroshot_nas.proxies.engine import build_initialised_network
+
+REPO = Path(__file__).resolve().parents[1]
+NPZ = REPO.parent / "shared" / "data" / "images" / "cifar10.npz"
+SEVEN = ["grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow", "naswot"]
+
+
+def forward_backward(arch: str, batch, channels_last: bool) -> float:
+    net = build_initialised_network("nb201", arch, "cifar10", Protocol())
+    x, y = batch
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    t0 = time.perf_counter()
+    F.cross_entropy(net(x), y).backward()
+    return time.perf_counter() - t0
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def peak_memory_child(arch: str, batch_size: int) -> None:
+    x, y = draw_batch(NPZ, "cifar10", batch_size, 0, labelled=True)
+    names = list(REGISTRY)
+    res = score_architecture(
+        "nb201",
+        arch,
+        "cifar10",
+        (torch.as_tensor(x), torch.as_tensor(y)),
+        names,
+        Protocol(batch_size=batch_size),
+    )
+    bad = [r.score for r in res if r.status == "error"]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_rss_mb": peak_mb, "errors": bad}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--archs", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--out", type=Path, default=REPO / "benchmarks" / "results" / "proxy_speed.json"
+    )
+    ap.add_argument("--peak-child", nargs=2, metavar=("ARCH", "BATCH"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.peak_child:
+        peak_memory_child(args.peak_child[0], int(args.peak_child[1]))
+        return
+    x, y = draw_batch(NPZ, "cifar10", 64, 0, labelled=True)
+    batch = (torch.as_tensor(x), torch.as_tensor(y))
+    every = spaces.all_archs("nb201")
+    rng = np.random.default_rng(0)
+    archs = [every[i] for i in rng.choice(len(every), args.archs, replace=False)]
+    suite = [n for n in REGISTRY if n != "ntk"]
+    # Warm-up: oneDNN builds kernels per shape on first use.
+    score_architecture("nb201", archs[0], "cifar10", batch, list(REGISTRY), Protocol())
+    per: dict[str, list[float]] = {n: [] for n in REGISTRY}
+    rows: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "fwd_bwd_nchw",
+            "fwd_bwd_channels_last",
+            "seven_standalone",
+            "seven_fused",
+            "suite_standalone",
+            "suite_fused_no_ntk",
+            "all_fused",
+        )
+    }
+    for arch in archs:
+        rows["fwd_bwd_nchw"].append(forward_backward(arch, batch, False))
+        rows["fwd_bwd_channels_last"].append(forward_backward(arch, batch, True))
+        alone = score_architecture(
+            "nb201", arch, "cifar10", batch, list(REGISTRY), Protocol(), mode="standalone"
+        )
+        for r in alone:
+            per[r.score].append(r.seconds)
+        rows["seven_standalone"].append(sum(r.seconds for r in alone if r.score in SEVEN))
+        rows["suite_standalone"].append(sum(r.seconds for r in alone if r.score != "ntk"))
+        rows["seven_fused"].append(
+            timed(
+                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, SEVEN, Protocol())
+            )
+        )
+        rows["suite_fused_no_ntk"].append(
+            timed(
+                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, suite, Protocol())
+            )
+        )
+        rows["all_fused"].append(
+            timed(
+                lambda a=arch: score_architecture(
+                    "nb201", a, "cifar10", batch, list(REGISTRY), Protocol()
+                )
+            )
+        )
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    ratios_seven = [
+        s / f for s, f in zip(rows["seven_standalone"], rows["seven_fused"], strict=True)
+    ]
+    ratios_suite = [
+        s / f for s, f in zip(rows["suite_fused_no_ntk"], rows["fwd_bwd_nchw"], strict=True)
+    ]
+    big = spaces.arch_from_id("nb201", "333333")
+    child = subprocess.run(
+        [sys.executable, __file__, "--threads", str(args.threads), "--peak-child", big, "256"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peak = json.loads(child.stdout.strip().splitlines()[-1])
+    result = {
+        "archs": archs,
+        "threads": args.threads,
+        "batch_size": 64,
+        "median_seconds": med,
+        "median_standalone_seconds_per_score": {k: statistics.median(v) for k, v in per.items()},
+        "seven_speedup_fused_vs_standalone": statistics.median(ratios_seven),
+        "suite_no_ntk_over_fwd_bwd": statistics.median(ratios_suite),
+        "peak_rss_mb_batch256_all_scores_fused": peak["peak_rss_mb"],
+        "peak_child_errors": peak["errors"],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"{len(archs)} archs, batch 64, {args.threads} threads (medians, seconds per arch)")
+    print("| measure | seconds |\n|---|---|")
+    for k, v in med.items():
+        print(f"| {k} | {v:.3f} |")
+    print("\n| score (standalone) | seconds |\n|---|---|")
+    for k, v in result["median_standalone_seconds_per_score"].items():
+        print(f"| {k} | {v:.3f} |")
+    print(
+        f"\nseven scores fused vs standalone: {result['seven_speedup_fused_vs_standalone']:.2f}x "
+        "(target >= 4)"
+    )
+    print(
+        f"suite except ntk / one fwd+bwd (NCHW): {result['suite_no_ntk_over_fwd_bwd']:.2f}x "
+        "(target <= 12)"
+    )
+    print(
+        f"peak RSS, all scores fused, batch 256, arch 333333: {peak['peak_rss_mb']:.0f} MB "
+        "(target < 4096)"
+    )
+
+
+if __name__ == "__main__":
+    main()

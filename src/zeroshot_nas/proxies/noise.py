@@ -1,0 +1,85 @@
+"""Noise scores: the noised Jacobian scores of the parameters-scoring paper (SNS ... MNJSC)
+and noise immunity (NI) of the rank-based paper.
+
+Noised batch: x + a·var(x)·ε, var over every element of the (normalised) batch, one
+ε ~ N(0, 1) drawn from the seed and scaled by each amplitude a ∈ {0.1, 10, 100}.
+NS_a = 1 − |JS(x) − JS(noised_a)| (JSC instead of JS for the cosine variants).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .engine import ArchContext
+from .jacobian import jacobian_stats
+from .registry import register
+
+PSCORE = "parameters-scoring"
+
+
+def noised_score(ctx: ArchContext, level: float, key: str) -> float:
+    """NS_level = 1 − |score(x) − score(x + level·var(x)·ε)| for key ``js`` or ``jsc``."""
+    clean = jacobian_stats(ctx, 0.0)[key]
+    noisy = jacobian_stats(ctx, level)[key]
+    return 1.0 - abs(clean - noisy)
+
+
+def _single(level: float, key: str):
+    def compute(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
+        return noised_score(ctx, level, key), {
+            f"{key}_clean": jacobian_stats(ctx, 0.0)[key],
+            f"{key}_noised": jacobian_stats(ctx, level)[key],
+        }
+
+    return compute
+
+
+def _product(key: str):
+    def compute(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
+        value = jacobian_stats(ctx, 0.0)[key]
+        parts = {}
+        for level in (0.1, 10.0, 100.0):
+            ns = noised_score(ctx, level, key)
+            parts[f"ns_{level:g}"] = ns
+            value *= ns
+        return value, parts
+
+    return compute
+
+
+_COMMON = dict(
+    family="noise", higher_is_better=True, bounded01=True, paper=PSCORE, requires=("J0",)
+)
+register("sns", description="1 − |JS(x) − JS(x + 0.1·var(x)·ε)|", **_COMMON)(_single(0.1, "js"))
+register("snsc", description="1 − |JSC(x) − JSC(x + 0.1·var(x)·ε)|", **_COMMON)(_single(0.1, "jsc"))
+register("lns", description="1 − |JS(x) − JS(x + 10·var(x)·ε)|", **_COMMON)(_single(10.0, "js"))
+register("lnsc", description="1 − |JSC(x) − JSC(x + 10·var(x)·ε)|", **_COMMON)(_single(10.0, "jsc"))
+register("mnjs", description="JS · NS_0.1 · NS_10 · NS_100", **_COMMON)(_product("js"))
+register("mnjsc", description="JSC · NSC_0.1 · NSC_10 · NSC_100", **_COMMON)(_product("jsc"))
+
+
+def noise_immunity(clean: list[torch.Tensor], noisy: list[torch.Tensor]) -> float:
+    """η = Σ over pooling layers of Σ(f' − f)² / numel (float64)."""
+    if len(clean) != len(noisy):
+        raise RuntimeError(f"pooling layers differ between passes: {len(clean)} vs {len(noisy)}")
+    eta = 0.0
+    for f, g in zip(clean, noisy, strict=True):
+        eta += float((g.to(torch.float64) - f.to(torch.float64)).pow(2).mean())
+    return eta
+
+
+@register(
+    "ni",
+    family="noise",
+    higher_is_better=False,
+    paper="rank-based-training-free-nas",
+    requires=("pool",),
+    description="noise immunity η: Σ over pooling inputs of mean (f(x+z) − f(x))², "
+    "z ~ N(0, 1) on the normalised batch; smaller is better",
+)
+def ni(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
+    clean = ctx.pool_features()
+    noisy = ctx.noisy_pool_features()
+    return noise_immunity(clean, noisy), {"pooling_layers": len(clean)}
