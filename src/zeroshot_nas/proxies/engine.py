@@ -8,7 +8,9 @@ they need (ReLU codes, input Jacobians, cross-entropy gradients, the float64 all
   from every score's ``requires`` before anything runs: one forward (channels_last) with
   the hooks that NASWOT, NI and Fisher need, then from the same graph the input-gradient
   backward (Jacobian family, epe_nas) and the cross-entropy backward (SNIP, grad_norm,
-  Fisher, plain, PJS family). Passes without gradients run under ``inference_mode``.
+  Fisher, plain, PJS family). When grasp is requested that pass runs NCHW and its
+  cross-entropy backward uses ``create_graph``, so that H g is one more backward of the same
+  graph. Passes without gradients run under ``inference_mode``.
 * ``standalone`` mode: a fresh context (own network build, own passes, NCHW) per score, as
   the reference implementations run them: the speed baseline and exact per-score times.
 
@@ -156,8 +158,11 @@ class ArchContext:
         self.requires: set[str] = set()
         for name in names:
             self.requires.update(get_spec(name).requires)
+        if fused and "grasp" in names:
+            # grasp's create_graph backward is the cross-entropy backward of the shared pass.
+            self.requires.add("grasp")
         if self.y is None:
-            self.requires -= {"ce", "fisher"}
+            self.requires -= {"ce", "fisher", "grasp"}
         self.current: str | None = None
         self.consumers: dict[str, set[str | None]] = defaultdict(set)
         self.pass_seconds: dict[str, float] = {}
@@ -231,7 +236,8 @@ class ArchContext:
         net = self.network()
         req = self.requires
         need_j = "J0" in req
-        need_ce = "ce" in req or "fisher" in req
+        need_grasp = "grasp" in req
+        need_ce = "ce" in req or "fisher" in req or need_grasp
         graph = need_j or need_ce
         result: dict[str, Any] = {}
         handles = []
@@ -283,7 +289,9 @@ class ArchContext:
         if "fisher" in req:
             for m in weight_layers(net):
                 handles.append(m.register_forward_hook(lambda _m, _i, out, _a=acts: _a.append(out)))
-        x = self._layout(self.x).detach().requires_grad_(need_j)
+        # channels_last slows the double backward more than it speeds the first-order parts.
+        x = self.x if need_grasp else self._layout(self.x)
+        x = x.detach().requires_grad_(need_j)
         try:
             t0 = time.perf_counter()
             with torch.enable_grad() if graph else torch.inference_mode():
@@ -306,7 +314,10 @@ class ArchContext:
             t0 = time.perf_counter()
             loss = F.cross_entropy(out, self.labels())
             params = [p for _, p in net.named_parameters()]
-            grads = torch.autograd.grad(loss, params + acts, allow_unused=True)
+            with torch.enable_grad():
+                grads = torch.autograd.grad(
+                    loss, params + acts, allow_unused=True, create_graph=need_grasp
+                )
             names = [n for n, _ in net.named_parameters()]
             result["ce"] = {
                 n: (torch.zeros_like(p) if g is None else g.detach())
@@ -319,17 +330,47 @@ class ArchContext:
                 # Reduced here, so that no layer output outlives the pass (memory at batch 256).
                 t0 = time.perf_counter()
                 result["fisher"] = [
-                    fisher_term(a.detach(), g)
+                    fisher_term(a.detach(), None if g is None else g.detach())
                     for a, g in zip(acts, grads[len(params) :], strict=True)
                 ]
                 acts.clear()
                 dt = time.perf_counter() - t0
                 self._record("fisher_terms", dt)
                 parts += dt
+            if need_grasp:
+                t0 = time.perf_counter()
+                # The layer-output gradients carry graphs of their own: freed before H g.
+                param_grads = list(grads[: len(params)])
+                del grads
+                result["grasp"] = self._hessian_gradient(net, params, param_grads)
+                del param_grads
+                dt = time.perf_counter() - t0
+                self._record("grasp", dt)
+                parts += dt
         # The parts are recorded as passes of their own (each with its own consumers); "main"
         # itself keeps only the bookkeeping around them.
         self._child[-1] += parts
         return result
+
+    @staticmethod
+    def _hessian_gradient(
+        net: nn.Module, params: list[torch.Tensor], grads: Sequence[torch.Tensor | None]
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(θ, H g) per Conv2d/Linear weight from create_graph gradients g = ∂L/∂θ:
+        H g = ∂(Σ stopgrad(g)·g)/∂θ."""
+        weights = [m.weight for m in weight_layers(net)]
+        grad_of = {id(p): g for p, g in zip(params, grads, strict=True)}
+        g = [grad_of.get(id(w)) for w in weights]
+        with torch.enable_grad():
+            z = sum((gi.detach() * gi).sum() for gi in g if gi is not None and gi.requires_grad)
+            if not isinstance(z, torch.Tensor):
+                hg = [None] * len(weights)
+            else:
+                hg = torch.autograd.grad(z, weights, allow_unused=True)
+        return [
+            (w.detach(), torch.zeros_like(w) if h is None else h.detach())
+            for w, h in zip(weights, hg, strict=True)
+        ]
 
     def _main_part(self, part: str, passes: Iterable[str]) -> Any:
         if part not in self.requires:
@@ -399,7 +440,11 @@ class ArchContext:
         return pools
 
     def grasp_terms(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(θ, Hg) for every Conv2d/Linear weight, g = ∂L/∂θ (double backward, NCHW)."""
+        """(θ, Hg) for every Conv2d/Linear weight, g = ∂L/∂θ (double backward, NCHW). Fused:
+        from the shared pass's cross-entropy backward, run with ``create_graph``."""
+        if "grasp" in self.requires:
+            self.labels()
+            return self._main_part("grasp", ("net", "forward", "ce_backward", "grasp"))["grasp"]
         return self.shared("grasp", self._run_grasp)
 
     def _run_grasp(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
