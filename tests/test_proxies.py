@@ -465,3 +465,19 @@ def test_bypass_batchnorm_restores_forward():
         x = torch.randn(2, 2, 3, 3)
         assert torch.equal(seq(x), x)
     assert "forward" not in bn.__dict__
+
+
+def test_ni_of_a_network_cut_off_from_its_input_is_nan():
+    """η of a dead network would be (near) zero, i.e. 'best': it must be flagged instead."""
+    from zeroshot_nas.proxies.noise import input_independent
+
+    assert input_independent(torch.zeros(4, 3, 2, 2))
+    assert input_independent(torch.ones(4, 3).mul(0.5))
+    assert not input_independent(torch.arange(8.0).reshape(4, 2))
+    cut_off = "|avg_pool_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|none~1|none~2|"
+    x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    results = score_architecture(
+        "nb201", cut_off, "cifar10", (x, None), ["ni"], Protocol(batch_size=8, seed=0)
+    )
+    assert results[0].status == "nan" and math.isnan(results[0].value)
+    assert "degenerate" in results[0].extra

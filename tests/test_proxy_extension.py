@@ -8,9 +8,9 @@ import sys
 
 import pytest
 import torch
+from conftest import IMAGES, REPO_ROOT
 
 import zeroshot_nas.proxies as proxies_pkg
-from conftest import IMAGES, REPO_ROOT
 from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import Protocol, registry, score_architecture
 

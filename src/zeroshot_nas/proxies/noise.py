@@ -82,4 +82,17 @@ def noise_immunity(clean: list[torch.Tensor], noisy: list[torch.Tensor]) -> floa
 def ni(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     clean = ctx.pool_features()
     noisy = ctx.noisy_pool_features()
-    return noise_immunity(clean, noisy), {"pooling_layers": len(clean)}
+    extra: dict[str, Any] = {"pooling_layers": len(clean)}
+    if input_independent(clean[-1]):
+        # A network whose classifier input is the same for every image (e.g. a cell whose
+        # output is cut off from its input) is trivially "immune" to noise: η would call the
+        # worst architectures of the space the best. Like jacob_cov of a zero Jacobian, the
+        # score is undefined there, so it is reported as NaN (status nan), never dropped.
+        extra["degenerate"] = "global-pooling input is identical for every image"
+        return float("nan"), extra
+    return noise_immunity(clean, noisy), extra
+
+
+def input_independent(features: torch.Tensor) -> bool:
+    """True when ``features`` (batch first) are exactly the same for every sample."""
+    return bool((features == features[:1]).all())
