@@ -90,6 +90,15 @@ def test_nothing_to_do_on_a_second_run(finished_run, snakemake_exe):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_html_report_holds_the_figures(finished_run, snakemake_exe):
+    workdir, env = finished_run
+    run_snakemake(snakemake_exe, workdir, env, "--report", str(workdir / "report.html"))
+    html = (workdir / "report.html").read_text(encoding="utf-8", errors="replace")
+    assert "Paper figures" in html
+    drawn = sorted(p.name for p in (workdir / "figures" / "paper").glob("*.png"))
+    assert drawn and all(name in html for name in drawn)
+
+
 def test_adding_a_proxy_computes_only_that_proxy(finished_run, snakemake_exe):
     workdir, env = finished_run
     before = pd.read_parquet(workdir / "results" / "tiny" / "scores.parquet")

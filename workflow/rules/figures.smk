@@ -6,7 +6,12 @@ rule figures:
         scores=f"results/{REPORT}/scores.parquet",
         stats=f"results/{REPORT}/stats",
     output:
-        directory("figures/paper"),
+        report(
+            directory("figures/paper"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Paper figures",
+        ),
     log:
         "logs/figures.log",
     conda:

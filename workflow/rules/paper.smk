@@ -7,7 +7,12 @@ rule search_tables:
         benchmark="data/benchmarks/nb201.parquet",
     output:
         tables=directory(f"results/{REPORT}/search/tables"),
-        figures=directory("figures/search"),
+        figures=report(
+            directory("figures/search"),
+            patterns=["{name}.png"],
+            caption="../report/search.rst",
+            category="Search",
+        ),
         include="paper/generated/search_tables.tex",
     log:
         "logs/search_tables.log",
