@@ -354,19 +354,29 @@ class ArchContext:
 
     @staticmethod
     def _hessian_gradient(
-        net: nn.Module, params: list[torch.Tensor], grads: Sequence[torch.Tensor | None]
+        net: nn.Module,
+        params: Sequence[torch.Tensor],
+        grads: Sequence[torch.Tensor | None],
+        fixed: Sequence[torch.Tensor | None] | None = None,
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(θ, H g) per Conv2d/Linear weight from create_graph gradients g = ∂L/∂θ:
-        H g = ∂(Σ stopgrad(g)·g)/∂θ."""
+        """(θ, H g) per Conv2d/Linear weight from create_graph gradients ``grads`` = ∂L/∂θ of
+        ``params``: H g = ∂(Σ stopgrad(g)·g)/∂θ, with g taken from ``fixed`` when given (the
+        reference's separate first-order pass)."""
         weights = [m.weight for m in weight_layers(net)]
         grad_of = {id(p): g for p, g in zip(params, grads, strict=True)}
-        g = [grad_of.get(id(w)) for w in weights]
+        fixed_of = grad_of if fixed is None else dict(zip(map(id, params), fixed, strict=True))
         with torch.enable_grad():
-            z = sum((gi.detach() * gi).sum() for gi in g if gi is not None and gi.requires_grad)
-            if not isinstance(z, torch.Tensor):
-                hg = [None] * len(weights)
+            terms = [
+                (fixed_of[id(w)].detach() * grad_of[id(w)]).sum()
+                for w in weights
+                if grad_of.get(id(w)) is not None
+                and grad_of[id(w)].requires_grad
+                and fixed_of.get(id(w)) is not None
+            ]
+            if terms:
+                hg = torch.autograd.grad(sum(terms), weights, allow_unused=True)
             else:
-                hg = torch.autograd.grad(z, weights, allow_unused=True)
+                hg = [None] * len(weights)
         return [
             (w.detach(), torch.zeros_like(w) if h is None else h.detach())
             for w, h in zip(weights, hg, strict=True)
@@ -451,35 +461,16 @@ class ArchContext:
         net = self.network()
         y = self.labels()
         weights = [m.weight for m in weight_layers(net)]
+        fixed = None
         with torch.enable_grad():
-            if self.fused:
-                out = net(self.x)
-                loss = F.cross_entropy(out, y)
-                g = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
-                g_fixed = [None if gi is None else gi.detach() for gi in g]
-            else:
+            if not self.fused:
                 # The reference's two passes: first-order gradients, then a fresh forward
                 # with create_graph for the Hessian-gradient product.
-                out = net(self.x)
-                g_fixed = list(
-                    torch.autograd.grad(F.cross_entropy(out, y), weights, allow_unused=True)
-                )
-                out = net(self.x)
-                loss = F.cross_entropy(out, y)
-                g = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
-            z = sum(
-                (gf * gi).sum()
-                for gf, gi in zip(g_fixed, g, strict=True)
-                if gf is not None and gi is not None and gi.requires_grad
-            )
-            if not isinstance(z, torch.Tensor):
-                hg = [None] * len(weights)
-            else:
-                hg = torch.autograd.grad(z, weights, allow_unused=True)
-        return [
-            (w.detach(), torch.zeros_like(w) if h is None else h.detach())
-            for w, h in zip(weights, hg, strict=True)
-        ]
+                loss = F.cross_entropy(net(self.x), y)
+                fixed = torch.autograd.grad(loss, weights, allow_unused=True)
+            loss = F.cross_entropy(net(self.x), y)
+            g = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
+        return self._hessian_gradient(net, weights, g, fixed)
 
     def synflow_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(|θ|, ∂R/∂θ) in float64 for every Conv2d/Linear weight, R = Σ net(1) with |θ| and
