@@ -264,7 +264,7 @@ def test_synflow_matches_reference_and_leaves_weights_untouched():
         assert torch.equal(v, before[k]), k
     total = float(sum(s.detach().sum() for s in ref))
     assert res["synflow"].value == pytest.approx(total, rel=1e-12)
-    flat = torch.cat([s.reshape(-1) for s in ref])
+    flat = torch.cat([s.detach().reshape(-1) for s in ref])
     assert res["ssnr"].value == pytest.approx(float(flat.sum() / flat.std(correction=0)), rel=1e-9)
     assert res["logsynflow"].value > 0
 
