@@ -101,3 +101,32 @@ def test_snakemake_rejects_bad_config_before_any_job(tmp_path, snakemake_exe, cl
     assert "experiments.tiny.proxies" in output and "nosuchproxy" in output
     # Nothing ran: no job outputs, no logs.
     assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
+
+
+def _dry_run(snakemake_exe, workdir, env, *args):
+    return subprocess.run(
+        [snakemake_exe, "-s", str(REPO_ROOT / "Snakefile"), "--directory", str(workdir),
+         "-n", "--cores", "1", *args],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+
+
+def test_configfile_replaces_the_default_and_config_merges(tmp_path, snakemake_exe, clean_env):
+    default = yaml.safe_load((REPO_ROOT / "config.yaml").read_text(encoding="utf-8"))
+    default["data"]["mirror"] = str(REPO_ROOT.parent / "shared" / "data" / "mirror")
+    default["data"]["images"]["sample_dir"] = str(REPO_ROOT.parent / "shared" / "data" / "images")
+    default["paper"] = {"build_pdf": False}  # paper/main.tex lives in the repo, not in tmp_path
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(default), encoding="utf-8")
+    preset = tiny()
+    preset["data"] = default["data"]
+    (tmp_path / "preset.yaml").write_text(yaml.safe_dump(preset), encoding="utf-8")
+
+    replaced = _dry_run(snakemake_exe, tmp_path, clean_env, "--configfile", str(tmp_path / "preset.yaml"))
+    assert replaced.returncode == 0, replaced.stderr[-2000:]
+    assert "results/tiny/archs" in replaced.stdout
+    assert "results/default" not in replaced.stdout
+
+    # --config merges into config.yaml: the default experiment survives the override.
+    merged = _dry_run(snakemake_exe, tmp_path, clean_env, "--config", "report_experiment=default")
+    assert merged.returncode == 0, merged.stdout[-2000:]
+    assert "results/default/archs" in merged.stdout
