@@ -36,6 +36,17 @@ def _skip(name: str, why: str) -> FigureResult:
     return FigureResult(name=name, note=f"{name}: not drawn: {why}")
 
 
+def _scored_with_accuracy(df: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame | None, str]:
+    """The wide per-architecture score table of ``dataset``, or why a figure cannot use it."""
+    rows = analysis.quality_rows(df)
+    if dataset not in set(rows["dataset"]):
+        return None, f"data set {dataset} not scored"
+    wide, _ = analysis.wide_scores(rows, dataset)
+    if not wide["test_acc"].notna().any():
+        return None, f"no test accuracies on {dataset}"
+    return wide, ""
+
+
 def _fmt(v: float, digits: int = 2) -> str:
     return "n/a" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
 
@@ -84,12 +95,9 @@ def ps_fig2_score_vs_accuracy(
     """Figure 2: log(1 − score) (standardised score when unbounded) against test accuracy;
     left all sampled architectures, right those above the median score."""
     name = f"ps_fig2_{dataset}"
-    rows = analysis.quality_rows(df)
-    if dataset not in set(rows["dataset"]):
-        return _skip(name, f"data set {dataset} not scored")
-    wide, _ = analysis.wide_scores(rows, dataset)
-    if not wide["test_acc"].notna().any():
-        return _skip(name, f"no test accuracies on {dataset}")
+    wide, why = _scored_with_accuracy(df, dataset)
+    if why:
+        return _skip(name, why)
     scores, extra = _ps_scores([c for c in wide.columns if c not in analysis.TARGETS])
     if not scores:
         return _skip(name, f"no score on {dataset}")
@@ -367,12 +375,9 @@ def ssnr_fig2_score_accuracy(
     """Figure 2: models in score–accuracy space for saliency sum (synflow), overall SSNR and
     layer-wise SSNR, with Spearman ρ and Kendall τ in each panel's title."""
     name = f"ssnr_fig2_{dataset}"
-    rows = analysis.quality_rows(df)
-    if dataset not in set(rows["dataset"]):
-        return _skip(name, f"data set {dataset} not scored")
-    wide, _ = analysis.wide_scores(rows, dataset)
-    if not wide["test_acc"].notna().any():
-        return _skip(name, f"no test accuracies on {dataset}")
+    wide, why = _scored_with_accuracy(df, dataset)
+    if why:
+        return _skip(name, why)
     scores = names.present(names.SSNR, wide.columns)
     if not scores:
         return _skip(name, f"none of {list(names.SSNR)} scored on {dataset}")
