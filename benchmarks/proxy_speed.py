@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from zeroshot_nas import spaces
 from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import REGISTRY, Protocol, score_architecture
-from zeroshot_nas.proxies.engine import build_initialised_network
+from zeroshot_nas.proxies.engine import ArchContext, _run_score, build_initialised_network
 
 REPO = Path(__file__).resolve().parents[1]
 NPZ = REPO.parent / "shared" / "data" / "images" / "cifar10.npz"
@@ -129,6 +129,14 @@ def main() -> None:
                 )
             )
         )
+    # Where the fused seven spend their time: exclusive seconds per shared pass.
+    passes: dict[str, list[float]] = {}
+    for arch in archs:
+        ctx = ArchContext("nb201", arch, "cifar10", batch, SEVEN, Protocol(), fused=True)
+        for name in SEVEN:
+            _run_score(ctx, name)
+        for key, sec in ctx.pass_seconds.items():
+            passes.setdefault(key, []).append(sec)
     med = {k: statistics.median(v) for k, v in rows.items()}
     ratios_seven = [
         s / f for s, f in zip(rows["seven_standalone"], rows["seven_fused"], strict=True)
@@ -150,6 +158,7 @@ def main() -> None:
         "batch_size": 64,
         "median_seconds": med,
         "median_standalone_seconds_per_score": {k: statistics.median(v) for k, v in per.items()},
+        "median_fused_seven_pass_seconds": {k: statistics.median(v) for k, v in passes.items()},
         "seven_speedup_fused_vs_standalone": statistics.median(ratios_seven),
         "suite_no_ntk_over_fwd_bwd": statistics.median(ratios_suite),
         "peak_rss_mb_batch256_all_scores_fused": peak["peak_rss_mb"],
@@ -163,6 +172,9 @@ def main() -> None:
         print(f"| {k} | {v:.3f} |")
     print("\n| score (standalone) | seconds |\n|---|---|")
     for k, v in result["median_standalone_seconds_per_score"].items():
+        print(f"| {k} | {v:.3f} |")
+    print("\n| fused seven: pass | seconds |\n|---|---|")
+    for k, v in result["median_fused_seven_pass_seconds"].items():
         print(f"| {k} | {v:.3f} |")
     print(
         f"\nseven scores fused vs standalone: {result['seven_speedup_fused_vs_standalone']:.2f}x "

@@ -336,12 +336,15 @@ def test_cross_entropy_scores_match_direct_computation():
     assert res["fisher"] == pytest.approx(fisher, rel=1e-4)
 
 
-def test_grasp_is_minus_theta_hessian_gradient():
-    # Independent H·g: forward-over-reverse (jvp of grad) instead of double backward.
+@pytest.mark.parametrize("bn_mode", ["train", "eval"])
+def test_grasp_is_minus_theta_hessian_gradient(bn_mode):
+    # Independent H·g: forward-over-reverse (jvp of grad), against the fused forward-over-
+    # forward and the standalone double backward. Train mode is the case where nesting
+    # forward-mode AD through PyTorch's fused batch_norm goes wrong.
     from torch.func import functional_call, grad, jvp
 
     batch = real_batch(n=8)
-    proto = Protocol(dtype="float64", bn_mode="eval")
+    proto = Protocol(dtype="float64", bn_mode=bn_mode)
     fused, standalone = (
         score_architecture("nb201", GOOD, "ImageNet16-120", batch, ["grasp"], proto, mode=m)[0]
         for m in ("fused", "standalone")
@@ -352,8 +355,11 @@ def test_grasp_is_minus_theta_hessian_gradient():
     ids = {id(m.weight) for m in weight_layers(net)}
     w = {n: p.detach() for n, p in net.named_parameters() if id(p) in ids}
 
+    buffers = dict(net.named_buffers())
+
     def loss(wd):
-        return F.cross_entropy(functional_call(net, {**params, **wd}, (x,)), y)
+        state = {**params, **{n: b.clone() for n, b in buffers.items()}, **wd}
+        return F.cross_entropy(functional_call(net, state, (x,)), y)
 
     g = grad(loss)(w)
     _, hg = jvp(grad(loss), (w,), (g,))

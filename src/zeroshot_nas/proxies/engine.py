@@ -8,9 +8,9 @@ they need (ReLU codes, input Jacobians, cross-entropy gradients, the float64 all
   from every score's ``requires`` before anything runs: one forward (channels_last) with
   the hooks that NASWOT, NI and Fisher need, then from the same graph the input-gradient
   backward (Jacobian family, epe_nas) and the cross-entropy backward (SNIP, grad_norm,
-  Fisher, plain, PJS family). When grasp is requested that pass runs NCHW and its
-  cross-entropy backward uses ``create_graph``, so that H g is one more backward of the same
-  graph. Passes without gradients run under ``inference_mode``.
+  Fisher, plain, PJS family). GraSP's θᵀHg is then the mixed second directional derivative
+  of the loss along θ and g, computed by nested forward-mode AD (no graph is stored, so its
+  memory does not grow with depth). Passes without gradients run under ``inference_mode``.
 * ``standalone`` mode: a fresh context (own network build, own passes, NCHW) per score, as
   the reference implementations run them: the speed baseline and exact per-score times.
 
@@ -23,6 +23,7 @@ standalone mode this is simply the wall time of the score.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import math
 import time
@@ -35,7 +36,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
+from torch.func import functional_call, jvp
 
 from .protocol import Protocol, ScoreResult, status_of
 from .registry import get_spec
@@ -86,6 +87,67 @@ def bypass_batchnorm(net: nn.Module):
 
 def _identity(x: torch.Tensor) -> torch.Tensor:
     return x
+
+
+def _elementary_batchnorm(bn: nn.modules.batchnorm._BatchNorm, x: torch.Tensor) -> torch.Tensor:
+    """BatchNorm with batch (train) or running (eval) statistics, from elementary ops, no
+    running-statistics update."""
+    if bn.training or not bn.track_running_stats:
+        dims = (0, *range(2, x.dim()))
+        var, mean = torch.var_mean(x, dims, correction=0, keepdim=True)
+    else:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        mean, var = bn.running_mean.view(shape), bn.running_var.view(shape)
+    out = (x - mean) * torch.rsqrt(var + bn.eps)
+    if bn.affine:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        out = out * bn.weight.view(shape) + bn.bias.view(shape)
+    return out
+
+
+@contextmanager
+def elementary_batchnorm(net: nn.Module):
+    """Every BatchNorm computed from elementary ops for the duration.
+
+    PyTorch's fused ``batch_norm`` has no correct second-order forward-mode derivative with
+    batch statistics: nested ``jvp`` through it differs from double backward (checked in
+    float64 in the tests), while var_mean/rsqrt/mul nest exactly.
+    """
+    bns = [m for m in net.modules() if isinstance(m, BN_TYPES)]
+    for m in bns:
+        m.forward = functools.partial(_elementary_batchnorm, m)
+    try:
+        yield
+    finally:
+        for m in bns:
+            del m.forward
+
+
+def mixed_second_derivative(
+    net: nn.Module,
+    loss_of_output: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    u: dict[str, torch.Tensor],
+    v: dict[str, torch.Tensor],
+) -> float:
+    """uᵀ H v for the Hessian H of ``loss_of_output(net(x))`` in the parameters named by
+    ``u`` and ``v`` (the same keys), by forward-over-forward AD.
+
+    Nothing is stored for a backward pass, so memory stays at a few activations however deep
+    the network is; double backward keeps the forward and the create_graph backward alive.
+    """
+    fixed = {n: p.detach() for n, p in net.named_parameters()}
+    point = {n: fixed[n] for n in u}
+
+    def loss(params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return loss_of_output(functional_call(net, {**fixed, **params}, (x,)))
+
+    def along_u(params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return jvp(loss, (params,), (u,))[1]
+
+    with torch.no_grad(), elementary_batchnorm(net):
+        _, mixed = jvp(along_u, (point,), (v,))
+    return float(mixed)
 
 
 def fisher_term(act: torch.Tensor, grad: torch.Tensor | None) -> float:
@@ -158,11 +220,8 @@ class ArchContext:
         self.requires: set[str] = set()
         for name in names:
             self.requires.update(get_spec(name).requires)
-        if fused and "grasp" in names:
-            # grasp's create_graph backward is the cross-entropy backward of the shared pass.
-            self.requires.add("grasp")
         if self.y is None:
-            self.requires -= {"ce", "fisher", "grasp"}
+            self.requires -= {"ce", "fisher"}
         self.current: str | None = None
         self.consumers: dict[str, set[str | None]] = defaultdict(set)
         self.pass_seconds: dict[str, float] = {}
@@ -236,8 +295,7 @@ class ArchContext:
         net = self.network()
         req = self.requires
         need_j = "J0" in req
-        need_grasp = "grasp" in req
-        need_ce = "ce" in req or "fisher" in req or need_grasp
+        need_ce = "ce" in req or "fisher" in req
         graph = need_j or need_ce
         result: dict[str, Any] = {}
         handles = []
@@ -289,9 +347,7 @@ class ArchContext:
         if "fisher" in req:
             for m in weight_layers(net):
                 handles.append(m.register_forward_hook(lambda _m, _i, out, _a=acts: _a.append(out)))
-        # channels_last slows the double backward more than it speeds the first-order parts.
-        x = self.x if need_grasp else self._layout(self.x)
-        x = x.detach().requires_grad_(need_j)
+        x = self._layout(self.x).detach().requires_grad_(need_j)
         try:
             t0 = time.perf_counter()
             with torch.enable_grad() if graph else torch.inference_mode():
@@ -315,9 +371,7 @@ class ArchContext:
             loss = F.cross_entropy(out, self.labels())
             params = [p for _, p in net.named_parameters()]
             with torch.enable_grad():
-                grads = torch.autograd.grad(
-                    loss, params + acts, allow_unused=True, create_graph=need_grasp
-                )
+                grads = torch.autograd.grad(loss, params + acts, allow_unused=True)
             names = [n for n, _ in net.named_parameters()]
             result["ce"] = {
                 n: (torch.zeros_like(p) if g is None else g.detach())
@@ -337,50 +391,10 @@ class ArchContext:
                 dt = time.perf_counter() - t0
                 self._record("fisher_terms", dt)
                 parts += dt
-            if need_grasp:
-                t0 = time.perf_counter()
-                # The layer-output gradients carry graphs of their own: freed before H g.
-                param_grads = list(grads[: len(params)])
-                del grads
-                result["grasp"] = self._hessian_gradient(net, params, param_grads)
-                del param_grads
-                dt = time.perf_counter() - t0
-                self._record("grasp", dt)
-                parts += dt
         # The parts are recorded as passes of their own (each with its own consumers); "main"
         # itself keeps only the bookkeeping around them.
         self._child[-1] += parts
         return result
-
-    @staticmethod
-    def _hessian_gradient(
-        net: nn.Module,
-        params: Sequence[torch.Tensor],
-        grads: Sequence[torch.Tensor | None],
-        fixed: Sequence[torch.Tensor | None] | None = None,
-    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(θ, H g) per Conv2d/Linear weight from create_graph gradients ``grads`` = ∂L/∂θ of
-        ``params``: H g = ∂(Σ stopgrad(g)·g)/∂θ, with g taken from ``fixed`` when given (the
-        reference's separate first-order pass)."""
-        weights = [m.weight for m in weight_layers(net)]
-        grad_of = {id(p): g for p, g in zip(params, grads, strict=True)}
-        fixed_of = grad_of if fixed is None else dict(zip(map(id, params), fixed, strict=True))
-        with torch.enable_grad():
-            terms = [
-                (fixed_of[id(w)].detach() * grad_of[id(w)]).sum()
-                for w in weights
-                if grad_of.get(id(w)) is not None
-                and grad_of[id(w)].requires_grad
-                and fixed_of.get(id(w)) is not None
-            ]
-            if terms:
-                hg = torch.autograd.grad(sum(terms), weights, allow_unused=True)
-            else:
-                hg = [None] * len(weights)
-        return [
-            (w.detach(), torch.zeros_like(w) if h is None else h.detach())
-            for w, h in zip(weights, hg, strict=True)
-        ]
 
     def _main_part(self, part: str, passes: Iterable[str]) -> Any:
         if part not in self.requires:
@@ -449,28 +463,59 @@ class ArchContext:
                 h.remove()
         return pools
 
-    def grasp_terms(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(θ, Hg) for every Conv2d/Linear weight, g = ∂L/∂θ (double backward, NCHW). Fused:
-        from the shared pass's cross-entropy backward, run with ``create_graph``."""
-        if "grasp" in self.requires:
-            self.labels()
-            return self._main_part("grasp", ("net", "forward", "ce_backward", "grasp"))["grasp"]
+    def grasp_curvature(self) -> float:
+        """θᵀHg summed over every Conv2d/Linear weight θ, g = ∂L/∂θ and H the Hessian of the
+        mean cross-entropy L in those weights (GraSP = −θᵀHg).
+
+        Fused: g from the shared cross-entropy backward, θᵀHg as the mixed second directional
+        derivative along θ and g (forward-over-forward, channels_last). Standalone: the
+        reference's two passes, first-order g then a create_graph backward and a double
+        backward for H g.
+        """
+        if self.fused:
+            grads = self.ce_grads()
+            return self.shared("grasp", lambda: self._run_grasp_forward_mode(grads))
         return self.shared("grasp", self._run_grasp)
 
-    def _run_grasp(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def _run_grasp_forward_mode(self, grads: dict[str, torch.Tensor]) -> float:
+        net = self.network()
+        name_of = {id(p): n for n, p in net.named_parameters()}
+        keys = [name_of[id(m.weight)] for m in weight_layers(net)]
+        theta = {k: dict(net.named_parameters())[k].detach() for k in keys}
+        g = {k: grads[k] for k in keys}
+        y = self.labels()
+        return mixed_second_derivative(
+            net, lambda out: F.cross_entropy(out, y), self._layout(self.x), theta, g
+        )
+
+    def _run_grasp(self) -> float:
         net = self.network()
         y = self.labels()
         weights = [m.weight for m in weight_layers(net)]
-        fixed = None
         with torch.enable_grad():
-            if not self.fused:
-                # The reference's two passes: first-order gradients, then a fresh forward
-                # with create_graph for the Hessian-gradient product.
-                loss = F.cross_entropy(net(self.x), y)
-                fixed = torch.autograd.grad(loss, weights, allow_unused=True)
-            loss = F.cross_entropy(net(self.x), y)
-            g = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
-        return self._hessian_gradient(net, weights, g, fixed)
+            # The reference's two passes: first-order gradients, then a fresh forward with
+            # create_graph for the Hessian-gradient product.
+            fixed = torch.autograd.grad(
+                F.cross_entropy(net(self.x), y), weights, allow_unused=True
+            )
+            g = torch.autograd.grad(
+                F.cross_entropy(net(self.x), y), weights, create_graph=True, allow_unused=True
+            )
+            terms = [
+                (f.detach() * gi).sum()
+                for f, gi in zip(fixed, g, strict=True)
+                if f is not None and gi is not None and gi.requires_grad
+            ]
+            if not terms:
+                return 0.0
+            hg = torch.autograd.grad(sum(terms), weights, allow_unused=True)
+        return float(
+            sum(
+                (w.detach() * h).sum().to(torch.float64)
+                for w, h in zip(weights, hg, strict=True)
+                if h is not None
+            )
+        )
 
     def synflow_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(|θ|, ∂R/∂θ) in float64 for every Conv2d/Linear weight, R = Σ net(1) with |θ| and

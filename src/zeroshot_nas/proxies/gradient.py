@@ -85,7 +85,9 @@ def fisher(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     higher_is_better=True,
     needs_labels=True,
     paper=ZCN,
-    description="Σ −θ⊙(H g), g = ∂L/∂θ, Hessian-gradient product by double backward",
+    requires=("ce",),
+    description="Σ −θ⊙(H g), g = ∂L/∂θ (−θᵀHg; fused: forward-over-forward, standalone: "
+    "double backward as the reference)",
 )
 def grasp(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    return _sum((-t * hg).sum() for t, hg in ctx.grasp_terms()), {}
+    return -ctx.grasp_curvature(), {}
