@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -39,7 +40,8 @@ from zeroshot_nas.proxies.engine import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-NPZ = REPO.parent / "shared" / "data" / "images" / "cifar10.npz"
+SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO.parent / "shared" / "data"))
+NPZ = SHARED_DATA / "images" / "cifar10.npz"
 METHODS = ("first_order", "double_backward", "forward_over_reverse", "forward_over_forward")
 
 

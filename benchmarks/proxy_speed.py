@@ -6,7 +6,8 @@ For the same architectures in the same run, at batch 64 on real CIFAR-10 images:
   * seconds of one forward+backward (cross-entropy, NCHW and channels_last), network built,
 and, in a separate process, the peak resident memory of the fused whole suite at batch 256.
 
-Usage: ``python benchmarks/proxy_speed.py [--archs 4] [--threads 2] [--out FILE.json]``.
+Usage: ``python benchmarks/proxy_speed.py [--archs 4] [--threads 2] [--device cpu|cuda]
+[--out FILE.json]``. On CUDA the peak is the allocator's (``max_memory_allocated``).
 Numbers are medians over the architectures; on a machine shared with other jobs the
 absolute times move, the same-run ratios much less.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -32,18 +34,26 @@ from zeroshot_nas.proxies import REGISTRY, Protocol, score_architecture
 from zeroshot_nas.proxies.engine import ArchContext, _run_score, build_initialised_network
 
 REPO = Path(__file__).resolve().parents[1]
-NPZ = REPO.parent / "shared" / "data" / "images" / "cifar10.npz"
+SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO.parent / "shared" / "data"))
+NPZ = SHARED_DATA / "images" / "cifar10.npz"
 SEVEN = ["grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow", "naswot"]
 
 
-def forward_backward(arch: str, batch, channels_last: bool) -> float:
-    net = build_initialised_network("nb201", arch, "cifar10", Protocol())
-    x, y = batch
+def forward_backward(arch: str, batch, channels_last: bool, protocol: Protocol) -> float:
+    net = build_initialised_network("nb201", arch, "cifar10", protocol)
+    x, y = (t.to(protocol.device) for t in batch)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
+    sync(protocol.device)
     t0 = time.perf_counter()
     F.cross_entropy(net(x), y).backward()
+    sync(protocol.device)
     return time.perf_counter() - t0
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
 
 
 def timed(fn) -> float:
@@ -52,7 +62,7 @@ def timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def peak_memory_child(arch: str, batch_size: int) -> None:
+def peak_memory_child(arch: str, batch_size: int, device: str) -> None:
     x, y = draw_batch(NPZ, "cifar10", batch_size, 0, labelled=True)
     names = list(REGISTRY)
     res = score_architecture(
@@ -61,10 +71,13 @@ def peak_memory_child(arch: str, batch_size: int) -> None:
         "cifar10",
         (torch.as_tensor(x), torch.as_tensor(y)),
         names,
-        Protocol(batch_size=batch_size),
+        Protocol(batch_size=batch_size, device=device),
     )
     bad = [r.score for r in res if r.status == "error"]
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if device.startswith("cuda"):
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"peak_rss_mb": peak_mb, "errors": bad}))
 
 
@@ -72,6 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu")
     ap.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "proxy_speed.json"
     )
@@ -79,8 +93,9 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.peak_child:
-        peak_memory_child(args.peak_child[0], int(args.peak_child[1]))
+        peak_memory_child(args.peak_child[0], int(args.peak_child[1]), args.device)
         return
+    proto = Protocol(device=args.device)
     x, y = draw_batch(NPZ, "cifar10", 64, 0, labelled=True)
     batch = (torch.as_tensor(x), torch.as_tensor(y))
     every = spaces.all_archs("nb201")
@@ -88,7 +103,7 @@ def main() -> None:
     archs = [every[i] for i in rng.choice(len(every), args.archs, replace=False)]
     suite = [n for n in REGISTRY if n != "ntk"]
     # Warm-up: oneDNN builds kernels per shape on first use.
-    score_architecture("nb201", archs[0], "cifar10", batch, list(REGISTRY), Protocol())
+    score_architecture("nb201", archs[0], "cifar10", batch, list(REGISTRY), proto)
     per: dict[str, list[float]] = {n: [] for n in REGISTRY}
     rows: dict[str, list[float]] = {
         k: []
@@ -103,10 +118,10 @@ def main() -> None:
         )
     }
     for arch in archs:
-        rows["fwd_bwd_nchw"].append(forward_backward(arch, batch, False))
-        rows["fwd_bwd_channels_last"].append(forward_backward(arch, batch, True))
+        rows["fwd_bwd_nchw"].append(forward_backward(arch, batch, False, proto))
+        rows["fwd_bwd_channels_last"].append(forward_backward(arch, batch, True, proto))
         alone = score_architecture(
-            "nb201", arch, "cifar10", batch, list(REGISTRY), Protocol(), mode="standalone"
+            "nb201", arch, "cifar10", batch, list(REGISTRY), proto, mode="standalone"
         )
         for r in alone:
             per[r.score].append(r.seconds)
@@ -114,25 +129,25 @@ def main() -> None:
         rows["suite_standalone"].append(sum(r.seconds for r in alone if r.score != "ntk"))
         rows["seven_fused"].append(
             timed(
-                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, SEVEN, Protocol())
+                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, SEVEN, proto)
             )
         )
         rows["suite_fused_no_ntk"].append(
             timed(
-                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, suite, Protocol())
+                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, suite, proto)
             )
         )
         rows["all_fused"].append(
             timed(
                 lambda a=arch: score_architecture(
-                    "nb201", a, "cifar10", batch, list(REGISTRY), Protocol()
+                    "nb201", a, "cifar10", batch, list(REGISTRY), proto
                 )
             )
         )
     # Where the fused seven spend their time: exclusive seconds per shared pass.
     passes: dict[str, list[float]] = {}
     for arch in archs:
-        ctx = ArchContext("nb201", arch, "cifar10", batch, SEVEN, Protocol(), fused=True)
+        ctx = ArchContext("nb201", arch, "cifar10", batch, SEVEN, proto, fused=True)
         for name in SEVEN:
             _run_score(ctx, name)
         for key, sec in ctx.pass_seconds.items():
@@ -146,7 +161,8 @@ def main() -> None:
     ]
     big = spaces.arch_from_id("nb201", "333333")
     child = subprocess.run(
-        [sys.executable, __file__, "--threads", str(args.threads), "--peak-child", big, "256"],
+        [sys.executable, __file__, "--threads", str(args.threads), "--device", args.device]
+        + ["--peak-child", big, "256"],
         capture_output=True,
         text=True,
         check=True,
@@ -155,6 +171,7 @@ def main() -> None:
     result = {
         "archs": archs,
         "threads": args.threads,
+        "device": args.device,
         "batch_size": 64,
         "median_seconds": med,
         "median_standalone_seconds_per_score": {k: statistics.median(v) for k, v in per.items()},

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout; ZEROSHOT_NAS_SHARED_DATA points elsewhere (e.g. a GPU host).
+SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 MIRROR = SHARED_DATA / "mirror"
 IMAGES = SHARED_DATA / "images"
 

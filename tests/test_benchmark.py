@@ -17,14 +17,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import SHARED_DATA
 
 from zeroshot_nas import spaces
 from zeroshot_nas.data import benchmark
 from zeroshot_nas.data.benchmark import BenchmarkError, build_nb201_table, load_table
 from zeroshot_nas.data.sources import DownloadError, Source, load_registry
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 MIRROR = SHARED_DATA / "mirror"
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA
 
 from zeroshot_nas import cli
 from zeroshot_nas.data import sources
 from zeroshot_nas.data.benchmark import load_table
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 MIRROR = SHARED_DATA / "mirror"
 IMAGES = SHARED_DATA / "images"
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO_ROOT, SHARED_DATA
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 ENV_FILES = sorted((REPO_ROOT / "envs").glob("*.yaml"))
 
 # conda-forge package -> PyPI distribution, where the names differ.

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import IMAGES
 
 from zeroshot_nas.data import images
 from zeroshot_nas.data.images import draw_batch, load_images, read_images
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-IMAGES = REPO_ROOT.parent / "shared" / "data" / "images"
 SIZES = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import SHARED_DATA
 from torch import nn
 
 from zeroshot_nas import spaces
@@ -30,7 +31,7 @@ from zeroshot_nas.proxies.parameters import tensor_scores, weighted_mean
 from zeroshot_nas.proxies.synflow import ssnr_layerwise_value, ssnr_value
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-IMAGES = REPO_ROOT.parent / "shared" / "data" / "images"
+IMAGES = SHARED_DATA / "images"
 
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 # Every edge into node 3 is `none`: each cell outputs zeros, so the logits do not depend on

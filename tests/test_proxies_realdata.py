@@ -9,18 +9,18 @@ synflow 0.79, logsynflow 0.83, jacob_cov 0.78.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import SHARED_DATA
 from scipy.stats import spearmanr
 
 from zeroshot_nas.proxies import Protocol
 from zeroshot_nas.scoring import score_archs
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA
 CSV = (
     SHARED
     / "mirror"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 
 from zeroshot_nas import spaces
 from zeroshot_nas.cli import main as cli_main
@@ -20,7 +21,7 @@ from zeroshot_nas.proxies import Protocol
 from zeroshot_nas.scoring import COLUMNS, cache_path, score_archs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-NPZ = REPO_ROOT.parent / "shared" / "data" / "images" / "ImageNet16-120.npz"
+NPZ = SHARED_DATA / "images" / "ImageNet16-120.npz"
 DS = "ImageNet16-120"
 PROTO = Protocol(batch_size=8)
 ARCHS = [

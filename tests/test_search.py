@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 from scipy.stats import rankdata
 
 from zeroshot_nas.cli import main as cli_main
@@ -44,7 +45,7 @@ from zeroshot_nas.search.tables import (
 from zeroshot_nas.spaces import ArchError, all_archs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
+SHARED = SHARED_DATA.parent
 MIRROR = SHARED / "data" / "mirror"
 NATS_CSV = (
     MIRROR / "v-tao/nats-bench-landscape/b307ae5fe6e8d7043cd4fe7d1c3532288271adb7/nats_bench.csv"

@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import SHARED_DATA
 from slurm_cluster import PARTITION, ClusterUnavailable, LocalSlurm, missing_requirements
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SLURM_PROFILE = REPO_ROOT / "profiles" / "slurm"
 LOCAL_PROFILE = REPO_ROOT / "profiles" / "default"
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SHARED_DATA
 
 from zeroshot_nas.data import sources
 from zeroshot_nas.data.sources import DownloadError, Source, fetch, load_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 MIRROR = SHARED_DATA / "mirror"
 REGISTRY_PATH = REPO_ROOT / "data" / "sources.yaml"
 

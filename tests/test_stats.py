@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 from scipy import stats as sps
 
 from zeroshot_nas.stats import analysis, core
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation, rank_correlation_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared" / "data" / "mirror"
+SHARED = SHARED_DATA / "mirror"
 NATS_CSV = SHARED / "v-tao/nats-bench-landscape/b307ae5fe6e8d7043cd4fe7d1c3532288271adb7/nats_bench.csv"
 FREEREA = SHARED / "NiccoloCavagnero/FreeREA/9c2a726cd3adf526c43ae52a515a8fc5ea927fe7/cached_metrics/nats"
 RB = SHARED / "OEmiliatanO/Rank-Based-NAS/b5244d68b81fdf0317aeb08c9762b3536819b106/results/score"

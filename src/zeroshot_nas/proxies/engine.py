@@ -5,7 +5,7 @@ they need (ReLU codes, input Jacobians, cross-entropy gradients, the float64 all
 ...); the first request runs the pass and caches it, later requests reuse it.
 
 * ``fused`` mode: one context for all requested scores. The first-order pass is planned
-  from every score's ``requires`` before anything runs: one forward (channels_last) with
+  from every score's ``requires`` before anything runs: one forward (channels_last on CPU) with
   the hooks that NASWOT, NI and Fisher need, then from the same graph the input-gradient
   backward (Jacobian family, epe_nas) and the cross-entropy backward (SNIP, grad_norm,
   Fisher, plain, PJS family). GraSP's θᵀHg is then the mixed second directional derivative
@@ -57,6 +57,38 @@ def randn_like_seeded(x: torch.Tensor, seed: int, purpose: str) -> torch.Tensor:
     """Standard normal noise shaped like ``x``, drawn on the CPU (same on every device)."""
     gen = torch.Generator(device="cpu").manual_seed(derived_seed(seed, purpose))
     return torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
+
+
+@contextmanager
+def exact_cuda_numerics(device: torch.device):
+    """On CUDA, for the duration: no TF32 in convolutions or matmuls, deterministic cuDNN.
+
+    PyTorch lets cuDNN convolutions use TF32 (10-bit mantissa) by default, so a "float32"
+    score would really be computed at about 1e-3 precision, and cuDNN may pick a different,
+    non-deterministic algorithm on every run. The previous settings are restored.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    saved = (
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+    )
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        (
+            torch.backends.cudnn.allow_tf32,
+            torch.backends.cuda.matmul.allow_tf32,
+            torch.backends.cudnn.deterministic,
+            torch.backends.cudnn.benchmark,
+        ) = saved
 
 
 def resolve_device(device: str) -> torch.device:
@@ -268,9 +300,10 @@ class ArchContext:
         return value
 
     def _layout(self, x: torch.Tensor) -> torch.Tensor:
-        # channels_last speeds up the first-order passes on CPU (avg-pool above all), but
-        # slows double backward: only the fused first-order passes use it.
-        if self.fused and x.dim() == 4:
+        # channels_last speeds up the fused passes on CPU (avg-pool above all). On CUDA its
+        # float32 kernels lost precision (H100, TF32 off: snip 3.7e-2, jacob_cov 1.5e-3
+        # relative to float64, NCHW 4e-5 and 8e-7), so CUDA stays NCHW.
+        if self.fused and x.dim() == 4 and self.device.type == "cpu":
             return x.contiguous(memory_format=torch.channels_last)
         return x
 
@@ -468,7 +501,7 @@ class ArchContext:
         mean cross-entropy L in those weights (GraSP = −θᵀHg).
 
         Fused: g from the shared cross-entropy backward, θᵀHg as the mixed second directional
-        derivative along θ and g (forward-over-forward, channels_last). Standalone: the
+        derivative along θ and g (forward-over-forward). Standalone: the
         reference's two passes, first-order g then a create_graph backward and a double
         backward for H g.
         """
@@ -656,6 +689,19 @@ def score_architecture(
     names = list(names)
     for name in names:
         get_spec(name)
+    with exact_cuda_numerics(resolve_device(protocol.device)):
+        return _score_architecture(space, arch, dataset, batch, names, protocol, mode)
+
+
+def _score_architecture(
+    space: str,
+    arch: str,
+    dataset: str,
+    batch: tuple[torch.Tensor, torch.Tensor | None],
+    names: list[str],
+    protocol: Protocol,
+    mode: str,
+) -> list[ScoreResult]:
     results: list[ScoreResult] = []
     if mode == "fused":
         ctx = ArchContext(space, arch, dataset, batch, names, protocol, fused=True)
