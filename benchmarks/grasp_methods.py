@@ -37,6 +37,7 @@ from zeroshot_nas.proxies.engine import (
     build_initialised_network,
     mixed_second_derivative,
     weight_layers,
+    weight_names,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,8 +49,7 @@ METHODS = ("first_order", "double_backward", "forward_over_reverse", "forward_ov
 def method_functions(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
     weights = [m.weight for m in weight_layers(net)]
     params = list(net.parameters())
-    name_of = {id(p): n for n, p in net.named_parameters()}
-    keys = [name_of[id(w)] for w in weights]
+    keys = weight_names(net)
     x_cl = x.contiguous(memory_format=torch.channels_last)
 
     def first_order() -> float:
@@ -78,16 +78,15 @@ def method_functions(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> 
     def forward_over_forward() -> float:
         grads = torch.autograd.grad(F.cross_entropy(net(x_cl), y), weights)
         g = dict(zip(keys, grads, strict=True))
-        theta = {k: dict(net.named_parameters())[k].detach() for k in keys}
+        theta = {k: w.detach() for k, w in zip(keys, weights, strict=True)}
         return mixed_second_derivative(net, lambda out: F.cross_entropy(out, y), x_cl, theta, g)
 
-    return dict(
-        zip(
-            METHODS,
-            (first_order, double_backward, forward_over_reverse, forward_over_forward),
-            strict=True,
-        )
-    )
+    return {
+        "first_order": first_order,
+        "double_backward": double_backward,
+        "forward_over_reverse": forward_over_reverse,
+        "forward_over_forward": forward_over_forward,
+    }
 
 
 def batch_of(size: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -104,17 +104,28 @@ def weight_layers(net: nn.Module) -> list[nn.Module]:
     return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
+def weight_names(net: nn.Module) -> list[str]:
+    """``named_parameters`` names of the :func:`weight_layers` weights, in the same order."""
+    name_of = {id(p): n for n, p in net.named_parameters()}
+    return [name_of[id(m.weight)] for m in weight_layers(net)]
+
+
 @contextmanager
-def bypass_batchnorm(net: nn.Module):
-    """Replace every BatchNorm's forward by the identity for the duration (synflow)."""
+def replaced_batchnorm(net: nn.Module, forward_of: Callable[[nn.Module], Callable]):
+    """Every BatchNorm runs ``forward_of(module)`` instead of its forward for the duration."""
     bns = [m for m in net.modules() if isinstance(m, BN_TYPES)]
     for m in bns:
-        m.forward = _identity  # instance attribute shadows the class method
+        m.forward = forward_of(m)  # instance attribute shadows the class method
     try:
         yield
     finally:
         for m in bns:
             del m.forward
+
+
+def bypass_batchnorm(net: nn.Module):
+    """Every BatchNorm is the identity for the duration (synflow)."""
+    return replaced_batchnorm(net, lambda _bn: _identity)
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:
@@ -124,20 +135,18 @@ def _identity(x: torch.Tensor) -> torch.Tensor:
 def _elementary_batchnorm(bn: nn.modules.batchnorm._BatchNorm, x: torch.Tensor) -> torch.Tensor:
     """BatchNorm with batch (train) or running (eval) statistics, from elementary ops, no
     running-statistics update."""
+    shape = (1, -1) + (1,) * (x.dim() - 2)
     if bn.training or not bn.track_running_stats:
         dims = (0, *range(2, x.dim()))
         var, mean = torch.var_mean(x, dims, correction=0, keepdim=True)
     else:
-        shape = (1, -1) + (1,) * (x.dim() - 2)
         mean, var = bn.running_mean.view(shape), bn.running_var.view(shape)
     out = (x - mean) * torch.rsqrt(var + bn.eps)
     if bn.affine:
-        shape = (1, -1) + (1,) * (x.dim() - 2)
         out = out * bn.weight.view(shape) + bn.bias.view(shape)
     return out
 
 
-@contextmanager
 def elementary_batchnorm(net: nn.Module):
     """Every BatchNorm computed from elementary ops for the duration.
 
@@ -145,14 +154,7 @@ def elementary_batchnorm(net: nn.Module):
     batch statistics: nested ``jvp`` through it differs from double backward (checked in
     float64 in the tests), while var_mean/rsqrt/mul nest exactly.
     """
-    bns = [m for m in net.modules() if isinstance(m, BN_TYPES)]
-    for m in bns:
-        m.forward = functools.partial(_elementary_batchnorm, m)
-    try:
-        yield
-    finally:
-        for m in bns:
-            del m.forward
+    return replaced_batchnorm(net, lambda bn: functools.partial(_elementary_batchnorm, bn))
 
 
 def mixed_second_derivative(
@@ -512,9 +514,9 @@ class ArchContext:
 
     def _run_grasp_forward_mode(self, grads: dict[str, torch.Tensor]) -> float:
         net = self.network()
-        name_of = {id(p): n for n, p in net.named_parameters()}
-        keys = [name_of[id(m.weight)] for m in weight_layers(net)]
-        theta = {k: dict(net.named_parameters())[k].detach() for k in keys}
+        params = dict(net.named_parameters())
+        keys = weight_names(net)
+        theta = {k: params[k].detach() for k in keys}
         g = {k: grads[k] for k in keys}
         y = self.labels()
         return mixed_second_derivative(
@@ -567,8 +569,7 @@ class ArchContext:
             n: b.detach().to(torch.float64) if b.is_floating_point() else b.clone()
             for n, b in net.named_buffers()
         }
-        name_of = {id(p): n for n, p in net.named_parameters()}
-        keys = [name_of[id(m.weight)] for m in weight_layers(net)]
+        keys = weight_names(net)
         ones = torch.ones((1, *self.x.shape[1:]), dtype=torch.float64, device=self.device)
         with torch.enable_grad(), bypass_batchnorm(net):
             out = functional_call(net, {**params, **buffers}, (ones,))
@@ -690,32 +691,23 @@ def score_architecture(
     for name in names:
         get_spec(name)
     with exact_cuda_numerics(resolve_device(protocol.device)):
-        return _score_architecture(space, arch, dataset, batch, names, protocol, mode)
-
-
-def _score_architecture(
-    space: str,
-    arch: str,
-    dataset: str,
-    batch: tuple[torch.Tensor, torch.Tensor | None],
-    names: list[str],
-    protocol: Protocol,
-    mode: str,
-) -> list[ScoreResult]:
-    results: list[ScoreResult] = []
-    if mode == "fused":
-        ctx = ArchContext(space, arch, dataset, batch, names, protocol, fused=True)
-        raw = [(name, *_run_score(ctx, name)) for name in names]
-        for name, value, extra, own, _ in raw:
-            status = "error" if "error" in extra else status_of(value)
-            results.append(ScoreResult(name, value, status, ctx.seconds_of(name, own), extra))
+        if mode == "fused":
+            ctx = ArchContext(space, arch, dataset, batch, names, protocol, fused=True)
+            raw = [(name, *_run_score(ctx, name)) for name in names]
+            return [
+                ScoreResult(name, value, _status(value, extra), ctx.seconds_of(name, own), extra)
+                for name, value, extra, own, _ in raw
+            ]
+        results: list[ScoreResult] = []
+        for name in names:
+            t0 = time.perf_counter()
+            ctx = ArchContext(space, arch, dataset, batch, [name], protocol, fused=False)
+            value, extra, _, _ = _run_score(ctx, name)
+            seconds = time.perf_counter() - t0
+            results.append(ScoreResult(name, value, _status(value, extra), seconds, extra))
+            del ctx
         return results
-    for name in names:
-        t0 = time.perf_counter()
-        ctx = ArchContext(space, arch, dataset, batch, [name], protocol, fused=False)
-        value, extra, _, _ = _run_score(ctx, name)
-        seconds = time.perf_counter() - t0
-        status = "error" if "error" in extra else status_of(value)
-        results.append(ScoreResult(name, value, status, seconds, extra))
-        del ctx
-    return results
+
+
+def _status(value: float, extra: dict[str, Any]) -> str:
+    return "error" if "error" in extra else status_of(value)

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from .engine import ArchContext, weight_layers
+from .engine import ArchContext, weight_layers, weight_names
 from .registry import register
 
 ZCN = "rank-based-training-free-nas (zero-cost-nas definitions)"
@@ -19,8 +19,10 @@ def weight_grads(ctx: ArchContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(θ, ∂L/∂θ) of every Conv2d/Linear weight, from the shared cross-entropy backward."""
     net = ctx.network()
     grads = ctx.ce_grads()
-    name_of = {id(p): n for n, p in net.named_parameters()}
-    return [(m.weight.detach(), grads[name_of[id(m.weight)]]) for m in weight_layers(net)]
+    return [
+        (m.weight.detach(), grads[name])
+        for m, name in zip(weight_layers(net), weight_names(net), strict=True)
+    ]
 
 
 def _sum(values) -> float:

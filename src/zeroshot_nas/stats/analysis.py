@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from zeroshot_nas.stats import core
+from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def score_quality(
                 for method in METHODS:
                     key = (subset, target, method)
                     if res.n_nonfinite or key not in reuse:
-                        reuse[key] = core.correlation_ci(
+                        reuse[key] = bootstrap_correlation(
                             x, acc[ok], method, cfg.bootstrap, cfg.confidence, cfg.seed
                         )
                     stat, lo, hi = reuse[key]

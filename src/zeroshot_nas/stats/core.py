@@ -1,5 +1,6 @@
-"""Statistics of score quality: monotonicity, rank correlations with bootstrap intervals,
-regression slopes, best accuracy retrieved, and the rank combination of several scores.
+"""Statistics of score quality: monotonicity, regression slopes, best accuracy retrieved,
+and the rank combination of several scores (rank correlations with bootstrap intervals are
+in :mod:`zeroshot_nas.stats.bootstrap`).
 
 Every function works on plain arrays so it can be tested against hand-computed cases and
 scipy; the table-level driver is :mod:`zeroshot_nas.stats.analysis`.
@@ -12,8 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
-
-from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 NONFINITE_POLICIES = ("kept_worst", "dropped")
 
@@ -138,24 +137,6 @@ def better_half_mask(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
     vals = np.asarray(values, dtype=float)
     med = np.median(vals)
     return vals > med if higher_is_better else vals < med
-
-
-# ---------------------------------------------------------------------------------------------
-# Correlations with bootstrap intervals
-# ---------------------------------------------------------------------------------------------
-def correlation_ci(
-    score: np.ndarray,
-    accuracy: np.ndarray,
-    method: str,
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float, float]:
-    """Kendall τ-b or Spearman ρ of (score, accuracy) with a paired percentile bootstrap CI.
-
-    Returns (statistic, ci_low, ci_high); see :func:`bootstrap.bootstrap_correlation`.
-    """
-    return bootstrap_correlation(score, accuracy, method, n_resamples, confidence, seed)
 
 
 # ---------------------------------------------------------------------------------------------
