@@ -33,12 +33,8 @@ from torch.func import functional_call
 from zeroshot_nas import spaces
 from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import Protocol
-from zeroshot_nas.proxies.engine import (
-    build_initialised_network,
-    mixed_second_derivative,
-    weight_layers,
-    weight_names,
-)
+from zeroshot_nas.proxies.gradient import mixed_second_derivative
+from zeroshot_nas.proxies.network import build_initialised_network, weight_layers, weight_names
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from zeroshot_nas import spaces
 from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import REGISTRY, Protocol, score_architecture
-from zeroshot_nas.proxies.engine import ArchContext, _run_score, build_initialised_network
+from zeroshot_nas.proxies.network import build_initialised_network
+from zeroshot_nas.proxies.runner import context_for, run_score
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -147,9 +148,9 @@ def main() -> None:
     # Where the fused seven spend their time: exclusive seconds per shared pass.
     passes: dict[str, list[float]] = {}
     for arch in archs:
-        ctx = ArchContext("nb201", arch, "cifar10", batch, SEVEN, proto, fused=True)
+        ctx = context_for("nb201", arch, "cifar10", batch, SEVEN, proto, fused=True)
         for name in SEVEN:
-            _run_score(ctx, name)
+            run_score(ctx, name)
         for key, sec in ctx.pass_seconds.items():
             passes.setdefault(key, []).append(sec)
     med = {k: statistics.median(v) for k, v in rows.items()}

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, SHARED_DATA
 
-from zeroshot_nas.config import ConfigError, validate_config
+from zeroshot_nas.config import ConfigError, image_source, validate_config
 
 SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -72,11 +72,39 @@ def test_bad_config_names_the_key(mutate, key, fragment):
     assert f"'{key}'" in message and fragment in message
 
 
-def test_dataset_without_image_source_is_rejected():
+def test_dataset_without_image_source_uses_the_pinned_freerea_batches():
     config = tiny()
     config["data"]["images"] = {}
-    with pytest.raises(ConfigError, match="experiments.tiny.datasets.*cifar10 needs images"):
+    resolved = validate_config(config, SCHEMA)
+    assert image_source(resolved, "cifar10") == {"freerea_batches": "all"}
+    assert image_source(resolved, "ImageNet16-120") == {"freerea_batches": "all"}
+
+
+@pytest.mark.parametrize(
+    ("images", "key", "fragment"),
+    [
+        ({"ImageNet16-120": {"imagenet16_dir": "no/such/imagenet16"}},
+         "data.images.ImageNet16-120.imagenet16_dir", "image-net.org"),
+        ({"sample_dir": "no/such/folder"}, "data.images.sample_dir", "cifar10.npz"),
+        ({"cifar10": {"cifar_tarball": "no/such.tar.gz"}}, "data.images.cifar10.cifar_tarball",
+         "official"),
+        ({"cifar10": {"imagenet16_dir": "x"}}, "data.images.cifar10", "only for ImageNet16-120"),
+    ],
+)
+def test_missing_user_images_are_rejected_before_any_job(images, key, fragment):
+    config = tiny()
+    config["experiments"]["tiny"]["datasets"] = ["cifar10", "ImageNet16-120"]
+    config["data"]["images"] = images
+    with pytest.raises(ConfigError) as info:
         validate_config(config, SCHEMA)
+    assert f"'{key}" in str(info.value) and fragment in str(info.value)
+
+
+def test_presets_needing_imagenet16_say_what_to_download():
+    for preset in ("paper.yaml", "full.yaml"):
+        config = yaml.safe_load((REPO_ROOT / "workflow" / "presets" / preset).read_text())
+        with pytest.raises(ConfigError, match="data/imagenet16 holds no ImageNet16 batch"):
+            validate_config(config, SCHEMA)
 
 
 def test_validation_does_not_modify_the_input():
@@ -113,8 +141,8 @@ def _dry_run(snakemake_exe, workdir, env, *args):
 
 def test_configfile_replaces_the_default_and_config_merges(tmp_path, snakemake_exe, clean_env):
     default = yaml.safe_load((REPO_ROOT / "config.yaml").read_text(encoding="utf-8"))
-    default["data"]["mirror"] = str(SHARED_DATA / "mirror")
-    default["data"]["images"]["sample_dir"] = str(SHARED_DATA / "images")
+    default["data"] = {"mirror": str(SHARED_DATA / "mirror"),
+                       "images": {"sample_dir": str(SHARED_DATA / "images")}}
     default["paper"] = {"build_pdf": False}  # paper/main.tex lives in the repo, not in tmp_path
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(default), encoding="utf-8")
     preset = tiny()

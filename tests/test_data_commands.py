@@ -34,7 +34,8 @@ def no_mirror_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_fetch_build_prepare(mirror: Path, tmp_path: Path) -> None:
     downloads = tmp_path / "data" / "downloads"
     assert cli.main(["fetch", "--all", "--dest", str(downloads), "--mirror", str(mirror)]) == 0
-    assert len([p for p in downloads.rglob("*") if p.is_file()]) == 12
+    # 12 benchmark files and the 60 FreeREA image batches of the default run.
+    assert len([p for p in downloads.rglob("*") if p.is_file()]) == 72
     out = tmp_path / "data" / "benchmarks" / "nb201.parquet"
     assert cli.main(["build-benchmark", "--downloads", str(downloads), "--out", str(out)]) == 0
     table = load_table(out)

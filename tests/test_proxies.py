@@ -14,8 +14,7 @@ from conftest import SHARED_DATA
 from torch import nn
 
 from zeroshot_nas import spaces
-from zeroshot_nas.proxies import REGISTRY, ArchContext, Protocol, get_spec, score_architecture
-from zeroshot_nas.proxies.engine import bypass_batchnorm, weight_layers
+from zeroshot_nas.proxies import REGISTRY, Protocol, get_spec, score_architecture
 from zeroshot_nas.proxies.jacobian import epe_score
 from zeroshot_nas.proxies.linalg import (
     K_JS,
@@ -26,9 +25,11 @@ from zeroshot_nas.proxies.linalg import (
     scaled_js,
 )
 from zeroshot_nas.proxies.naswot import naswot_from_kernel
+from zeroshot_nas.proxies.network import bypass_batchnorm, weight_layers
 from zeroshot_nas.proxies.noise import noise_immunity
 from zeroshot_nas.proxies.parameters import tensor_scores, weighted_mean
-from zeroshot_nas.proxies.synflow import ssnr_layerwise_value, ssnr_value
+from zeroshot_nas.proxies.runner import context_for
+from zeroshot_nas.proxies.synflow import ssnr_layerwise_value, ssnr_value, synflow_layers
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IMAGES = SHARED_DATA / "images"
@@ -83,7 +84,7 @@ def real_batch(dataset: str = "ImageNet16-120", n: int = 16, seed: int = 0):
 
 
 def ctx_for(arch: str, names, batch, protocol: Protocol | None = None, fused=True):
-    return ArchContext(
+    return context_for(
         "nb201", arch, "ImageNet16-120", batch, names, protocol or Protocol(), fused=fused
     )
 
@@ -256,7 +257,7 @@ def test_synflow_matches_reference_and_leaves_weights_untouched():
             Protocol(),
         )
     }
-    ours = [(t * g).abs() for t, g in ctx.synflow_layers()]
+    ours = [(t * g).abs() for t, g in synflow_layers(ctx)]
     ref = reference_synflow(net, batch[0].shape[1:])
     assert len(ours) == len(ref)
     for a, b in zip(ours, ref, strict=True):

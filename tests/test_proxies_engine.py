@@ -8,7 +8,8 @@ import pytest
 import torch
 from test_proxies import CUT, GOOD, real_batch
 
-from zeroshot_nas.proxies import REGISTRY, ArchContext, Protocol, score_architecture
+from zeroshot_nas.proxies import REGISTRY, Protocol, score_architecture
+from zeroshot_nas.proxies.runner import context_for, run_score
 
 ALL = list(REGISTRY)
 # float32 tolerances (relative) of fused (channels_last, one shared graph) against standalone
@@ -129,10 +130,8 @@ def test_every_score_has_a_status_and_time():
 def test_fused_shares_passes_and_splits_their_time():
     batch = real_batch(n=16)
     names = ["naswot", "jacob_cov", "js", "snip", "grad_norm", "fisher", "synflow", "ssnr"]
-    ctx = ArchContext("nb201", GOOD, "ImageNet16-120", batch, names, Protocol())
-    from zeroshot_nas.proxies.engine import _run_score
-
-    own = {n: _run_score(ctx, n)[2] for n in names}
+    ctx = context_for("nb201", GOOD, "ImageNet16-120", batch, names, Protocol())
+    own = {n: run_score(ctx, n)[2] for n in names}
     # One forward for everything, one input-gradient and one cross-entropy backward.
     assert ctx.consumers["forward"] == {"naswot", "jacob_cov", "js", "snip", "grad_norm", "fisher"}
     assert ctx.consumers["jacobian:0"] == {"jacob_cov", "js"}
@@ -148,10 +147,11 @@ def test_mixed_second_derivative_is_symmetric_and_matches_double_backward():
     # uᵀHv = vᵀHu, and both equal the double-backward value, with train-mode BatchNorm.
     import torch.nn.functional as F
 
-    from zeroshot_nas.proxies.engine import mixed_second_derivative, weight_layers
+    from zeroshot_nas.proxies.gradient import mixed_second_derivative
+    from zeroshot_nas.proxies.network import weight_layers
 
     x, y = real_batch(n=8)
-    ctx = ArchContext("nb201", GOOD, "ImageNet16-120", (x, y), ["grasp"], Protocol(dtype="float64"))
+    ctx = context_for("nb201", GOOD, "ImageNet16-120", (x, y), ["grasp"], Protocol(dtype="float64"))
     net = ctx.network()
     names = {id(p): n for n, p in net.named_parameters()}
     weights = [m.weight for m in weight_layers(net)]

@@ -30,12 +30,9 @@ def extra_module(tmp_path, monkeypatch):
     """Put the documented module in an extra folder of the proxies package's search path."""
     (tmp_path / "my_proxy.py").write_text(documented_example(), encoding="utf-8")
     monkeypatch.setattr(proxies_pkg, "__path__", [*proxies_pkg.__path__, str(tmp_path)])
-    monkeypatch.setattr(registry, "_discovered", False)
     yield
-    registry._SPECS.pop("grad_l1", None)
-    dict.clear(proxies_pkg.REGISTRY)
+    registry.REGISTRY.pop("grad_l1", None)
     sys.modules.pop("zeroshot_nas.proxies.my_proxy", None)
-    registry._discovered = False
 
 
 def test_documented_proxy_module_is_discovered_and_scored(extra_module):

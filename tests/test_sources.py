@@ -55,9 +55,19 @@ def test_registry_covers_every_mirror_file_with_its_hash(mirror: Path) -> None:
 def test_registry_hashes_match_the_data_readme(mirror: Path) -> None:
     readme = (SHARED_DATA / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^([0-9a-f]{64})\s", readme, flags=re.MULTILINE))
-    registered = {s.sha256 for s in load_registry().values() if s.sha256}
     assert len(listed) == 12
-    assert registered == listed
+    # The 60 FreeREA image batches have their sums in a file beside the README, by path.
+    batches = dict(
+        reversed(line.split())
+        for line in (SHARED_DATA / "fracapuano-FreeREA-data.sha256").read_text().splitlines()
+    )
+    assert len(batches) == 60
+    registry = load_registry()
+    registered = {s.sha256 for s in registry.values() if s.sha256}
+    assert registered == listed | set(batches.values())
+    for path, digest in batches.items():
+        (source,) = [s for s in registry.values() if s.relpath.as_posix() == path]
+        assert source.sha256 == digest and source.group.startswith("images-")
 
 
 def test_cifar_tarballs_are_optional_with_official_md5() -> None:
@@ -176,7 +186,7 @@ def test_fetch_all_skips_optional_files(mirror: Path, tmp_path: Path) -> None:
     got = sources.fetch_all(tmp_path / "dl", mirror=mirror)
     registry = load_registry()
     assert set(got) == {k for k, s in registry.items() if not s.optional}
-    assert len(files_under(tmp_path / "dl")) == 12
+    assert len(files_under(tmp_path / "dl")) == 12 + 60  # benchmark files + image batches
     for key, path in got.items():
         assert sha256(path) == registry[key].sha256
 

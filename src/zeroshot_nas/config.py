@@ -93,12 +93,7 @@ def _check_semantics(config: dict) -> None:
         if experiment["proxies"] != "all":
             _check_proxy_names(experiment["proxies"], f"experiments.{name}.proxies")
         for dataset in experiment["datasets"]:
-            if image_source(config, dataset) is None:
-                raise ConfigError(
-                    f"config key 'experiments.{name}.datasets': {dataset} needs images, but "
-                    f"data.images gives no source for it (set data.images.sample_dir or "
-                    f"data.images.{dataset}; ImageNet16-120 has no public download)"
-                )
+            check_image_source(config, dataset)
     if config["timing"]["proxies"] != "all":
         _check_proxy_names(config["timing"]["proxies"], "timing.proxies")
     _check_proxy_names(config["stats"]["rank_combination"], "stats.rank_combination")
@@ -112,26 +107,58 @@ def _check_semantics(config: dict) -> None:
         )
 
 
-def image_source(config: dict, dataset: str) -> dict | None:
-    """Where the images of ``dataset`` come from: {'sample_dir': ...}, {'cifar_tarball': ...}
-    or {'imagenet16_dir': ...}; None when the configuration gives no source."""
+FREEREA = {"freerea_batches": "all"}
+IMAGENET16_HELP = (
+    "ImageNet16-120 has no public download: request the downsampled ImageNet 16x16 files "
+    "(Imagenet16_train.zip, Imagenet16_val.zip) at https://image-net.org/download-images, "
+    "unpack train_data_batch_1..10 and val_data into that folder, or drop this entry to use "
+    "the 960 bundled FreeREA images (freerea_batches: all)"
+)
+
+
+def image_source(config: dict, dataset: str) -> dict:
+    """Where the images of ``dataset`` come from: the data set's own entry, else the shared
+    ``sample_dir``, else the pinned FreeREA batches (``{'freerea_batches': 'all'}``)."""
     images = config["data"]["images"]
     own = images.get(dataset)
     if own:
-        if len(own) != 1:
-            raise ConfigError(
-                f"config key 'data.images.{dataset}': give exactly one of sample_dir, "
-                f"cifar_tarball, imagenet16_dir (got {', '.join(own)})"
-            )
         kind = next(iter(own))
         if kind == "cifar_tarball" and dataset == "ImageNet16-120":
             raise ConfigError(
                 "config key 'data.images.ImageNet16-120': cifar_tarball is only for CIFAR"
             )
+        if kind == "imagenet16_dir" and dataset != "ImageNet16-120":
+            raise ConfigError(
+                f"config key 'data.images.{dataset}': imagenet16_dir is only for ImageNet16-120"
+            )
         return dict(own)
     if images.get("sample_dir"):
         return {"sample_dir": images["sample_dir"]}
-    return None
+    return dict(FREEREA)
+
+
+def check_image_source(config: dict, dataset: str) -> None:
+    """A user-supplied image folder or file must exist before any job starts."""
+    source = image_source(config, dataset)
+    kind, value = next(iter(source.items()))
+    key = f"data.images.{dataset}" if config["data"]["images"].get(dataset) else \
+        "data.images.sample_dir"
+    if kind == "sample_dir":
+        path = Path(value) / f"{dataset}.npz"
+        if not path.is_file():
+            raise ConfigError(f"config key '{key}': {path} does not exist (a sample folder "
+                              f"holds <dataset>.npz with x and y)")
+    elif kind == "cifar_tarball" and value != "official" and not Path(value).is_file():
+        raise ConfigError(f"config key '{key}.cifar_tarball': {value} does not exist (give the "
+                          "official python tarball, or 'official' to download it)")
+    elif kind == "imagenet16_dir":
+        folder = Path(value)
+        found = folder.is_dir() and any(
+            (folder / name).is_file() for name in ("val_data", "train_data_batch_1")
+        )
+        if not found:
+            raise ConfigError(f"config key '{key}.imagenet16_dir': {folder} holds no ImageNet16 "
+                              f"batch files. {IMAGENET16_HELP}")
 
 
 def experiment_proxies(experiment: dict) -> list[str]:

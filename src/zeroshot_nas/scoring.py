@@ -25,8 +25,9 @@ import torch
 from tqdm import tqdm
 
 from zeroshot_nas import spaces
-from zeroshot_nas.proxies import Protocol, resolve_names, score_architecture
-from zeroshot_nas.proxies.engine import MODES, resolve_device
+from zeroshot_nas.proxies import Protocol, resolve_names
+from zeroshot_nas.proxies.numerics import resolve_device
+from zeroshot_nas.proxies.runner import MODES, score_architecture
 
 log = logging.getLogger(__name__)
 

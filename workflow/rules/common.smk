@@ -51,9 +51,14 @@ def source_path(key):
     return f"{DOWNLOADS}/{SOURCES[key].relpath.as_posix()}"
 
 
+def group_sources(group):
+    """Where the verified downloads of one registry group land."""
+    return [source_path(k) for k, s in SOURCES.items() if s.group == group]
+
+
 def benchmark_sources():
-    """The files the NB201 benchmark table is built from (every non-optional source)."""
-    return [source_path(k) for k, s in SOURCES.items() if not s.optional]
+    """The files the NB201 benchmark table is built from."""
+    return group_sources("benchmark")
 
 
 def all_datasets():
@@ -90,6 +95,8 @@ def download_root(downloaded_file):
 
 def image_input(wildcards):
     source = image_source(config, wildcards.dataset)
+    if "freerea_batches" in source:
+        return group_sources(f"images-{wildcards.dataset}")
     if "sample_dir" in source:
         return f"{source['sample_dir']}/{wildcards.dataset}.npz"
     if source.get("cifar_tarball") == "official":
@@ -100,6 +107,8 @@ def image_input(wildcards):
 def image_args(wildcards):
     source = image_source(config, wildcards.dataset)
     kind, value = next(iter(source.items()))
+    if kind == "freerea_batches":
+        return "--freerea-batches " + " ".join(group_sources(f"images-{wildcards.dataset}"))
     if kind == "cifar_tarball" and value == "official":
         value = source_path(CIFAR_TARBALLS[wildcards.dataset])
     return f"--{kind.replace('_', '-')} {value}"

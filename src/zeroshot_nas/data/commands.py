@@ -61,6 +61,8 @@ def _prepare_images(args: argparse.Namespace) -> int:
         source, kind = args.sample_dir, "sample"
     elif args.cifar_tarball is not None:
         source, kind = args.cifar_tarball, "cifar-tarball"
+    elif args.freerea_batches is not None:
+        source, kind = args.freerea_batches, "freerea-batches"
     else:
         source, kind = args.imagenet16_dir, "imagenet16-dir"
     prepare_images(args.dataset, source, args.out, kind=kind)
@@ -105,6 +107,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = images.add_mutually_exclusive_group(required=True)
     source.add_argument("--sample-dir", help="folder with <dataset>.npz (or the .npz itself)")
     source.add_argument("--cifar-tarball", help="official cifar-10/100-python.tar.gz")
+    source.add_argument("--freerea-batches", nargs="+",
+                        help="FreeREA batch files (data/<set>__batch<B>_<k>), verified")
     source.add_argument("--imagenet16-dir",
                         help="folder of official ImageNet16 train_data_batch_*/val_data files")
     images.add_argument("--out", required=True, help="output .npz")

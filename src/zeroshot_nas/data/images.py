@@ -2,8 +2,10 @@
 
 Sources (all give uint8 ``x`` of shape N x H x W x 3 and int64 labels ``y``):
 
-* a sample folder (or one ``.npz``) like ``../shared/data/images``: ``<dataset>.npz`` with
-  ``x``, ``y``; ``y == -1`` marks an image without a label in the dataset's classes;
+* the real image batches FreeREA published (the default; ``freerea.py`` reads them without
+  running their pickled code);
+* a sample folder (or one ``.npz``): ``<dataset>.npz`` with ``x``, ``y``; ``y == -1`` marks
+  an image without a label in the dataset's classes;
 * the official CIFAR-10/100 python tarballs (read with tarfile + pickle, md5-checked);
 * a folder of official ImageNet16 batch files (``train_data_batch_*``, ``val_data``), of
   which, like xautodl's ImageNet16-120, only classes 1..120 are kept, as labels 0..119.
@@ -257,14 +259,22 @@ def _detect(dataset: str, source: Path) -> str:
 
 
 def read_images(
-    dataset: str, source: str | Path, kind: str | None = None, verify_md5: bool = True
+    dataset: str,
+    source: str | Path | list[str | Path],
+    kind: str | None = None,
+    verify_md5: bool = True,
 ) -> ImageSet:
     """Load ``dataset`` from ``source`` with its per-image origin.
 
-    ``kind`` is ``sample``, ``cifar-tarball`` or ``imagenet16-dir``; ``None`` guesses from
-    the path.
+    ``kind`` is ``sample``, ``cifar-tarball``, ``imagenet16-dir`` or ``freerea-batches``
+    (then ``source`` is the list of batch files); ``None`` guesses from the path.
     """
     _check_dataset(dataset)
+    if kind == "freerea-batches":
+        from .freerea import convert_batches
+
+        files = [source] if isinstance(source, str | Path) else list(source)
+        return _check(dataset, convert_batches(dataset, files), f"FreeREA batches of {dataset}")
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"image source {source} not found")
@@ -300,7 +310,10 @@ def write_images(images: ImageSet, out: str | Path) -> Path:
 
 
 def prepare_images(
-    dataset: str, source: str | Path, out: str | Path, kind: str | None = None
+    dataset: str,
+    source: str | Path | list[str | Path],
+    out: str | Path,
+    kind: str | None = None,
 ) -> Path:
     """Load ``dataset`` from ``source`` and write ``out`` (``data/images/<dataset>.npz``)."""
     images = read_images(dataset, source, kind=kind)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
 from .protocol import BN_MODES, DTYPES, INITS, Protocol
 from .registry import REGISTRY, resolve_names
 
@@ -24,6 +22,8 @@ def read_archs(path: str | Path) -> list[str]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    import torch
+
     from zeroshot_nas.scoring import score_archs
 
     if args.threads is not None:

@@ -5,18 +5,24 @@ labelled batch.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .engine import ArchContext, weight_layers, weight_names
 from .registry import register
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from .context import ArchContext
 
 ZCN = "rank-based-training-free-nas (zero-cost-nas definitions)"
 
 
 def weight_grads(ctx: ArchContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(θ, ∂L/∂θ) of every Conv2d/Linear weight, from the shared cross-entropy backward."""
+    from .network import weight_layers, weight_names
+
     net = ctx.network()
     grads = ctx.ce_grads()
     return [
@@ -26,6 +32,8 @@ def weight_grads(ctx: ArchContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def _sum(values) -> float:
+    import torch
+
     return float(sum(v.to(torch.float64) for v in values))
 
 
@@ -52,6 +60,8 @@ def snip(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     description="Σ over layers of ‖∂L/∂θ‖₂",
 )
 def grad_norm(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
+    import torch
+
     return _sum(torch.linalg.vector_norm(g) for _, g in weight_grads(ctx)), {}
 
 
@@ -92,4 +102,99 @@ def fisher(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     "double backward as the reference)",
 )
 def grasp(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    return -ctx.grasp_curvature(), {}
+    return -grasp_curvature(ctx), {}
+
+
+def grasp_curvature(ctx: ArchContext) -> float:
+    """θᵀHg summed over every Conv2d/Linear weight θ, g = ∂L/∂θ and H the Hessian of the
+    mean cross-entropy L in those weights (GraSP = −θᵀHg).
+
+    Fused: g from the shared cross-entropy backward, θᵀHg as the mixed second directional
+    derivative along θ and g (forward-over-forward). Standalone: the reference's two
+    passes, first-order g then a create_graph backward and a double backward for H g.
+    """
+    if ctx.fused:
+        grads = ctx.ce_grads()
+        return ctx.shared("grasp", lambda: _grasp_forward_mode(ctx, grads))
+    return ctx.shared("grasp", lambda: _grasp_double_backward(ctx))
+
+
+def _grasp_forward_mode(ctx: ArchContext, grads: dict[str, torch.Tensor]) -> float:
+    import torch.nn.functional as F
+
+    from .network import weight_names
+
+    net = ctx.network()
+    params = dict(net.named_parameters())
+    keys = weight_names(net)
+    theta = {k: params[k].detach() for k in keys}
+    g = {k: grads[k] for k in keys}
+    y = ctx.labels()
+    return mixed_second_derivative(
+        net, lambda out: F.cross_entropy(out, y), ctx.layout(ctx.x), theta, g
+    )
+
+
+def _grasp_double_backward(ctx: ArchContext) -> float:
+    import torch
+    import torch.nn.functional as F
+
+    from .network import weight_layers
+
+    net = ctx.network()
+    y = ctx.labels()
+    weights = [m.weight for m in weight_layers(net)]
+    with torch.enable_grad():
+        # The reference's two passes: first-order gradients, then a fresh forward with
+        # create_graph for the Hessian-gradient product.
+        fixed = torch.autograd.grad(F.cross_entropy(net(ctx.x), y), weights, allow_unused=True)
+        g = torch.autograd.grad(
+            F.cross_entropy(net(ctx.x), y), weights, create_graph=True, allow_unused=True
+        )
+        terms = [
+            (f.detach() * gi).sum()
+            for f, gi in zip(fixed, g, strict=True)
+            if f is not None and gi is not None and gi.requires_grad
+        ]
+        if not terms:
+            return 0.0
+        hg = torch.autograd.grad(sum(terms), weights, allow_unused=True)
+    return float(
+        sum(
+            (w.detach() * h).sum().to(torch.float64)
+            for w, h in zip(weights, hg, strict=True)
+            if h is not None
+        )
+    )
+
+
+def mixed_second_derivative(
+    net: nn.Module,
+    loss_of_output: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    u: dict[str, torch.Tensor],
+    v: dict[str, torch.Tensor],
+) -> float:
+    """uᵀ H v for the Hessian H of ``loss_of_output(net(x))`` in the parameters named by
+    ``u`` and ``v`` (the same keys), by forward-over-forward AD.
+
+    Nothing is stored for a backward pass, so memory stays at a few activations however deep
+    the network is; double backward keeps the forward and the create_graph backward alive.
+    """
+    import torch
+    from torch.func import functional_call, jvp
+
+    from .network import elementary_batchnorm
+
+    fixed = {n: p.detach() for n, p in net.named_parameters()}
+    point = {n: fixed[n] for n in u}
+
+    def loss(params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return loss_of_output(functional_call(net, {**fixed, **params}, (x,)))
+
+    def along_u(params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return jvp(loss, (params,), (u,))[1]
+
+    with torch.no_grad(), elementary_batchnorm(net):
+        _, mixed = jvp(along_u, (point,), (v,))
+    return float(mixed)

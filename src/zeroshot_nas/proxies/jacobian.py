@@ -8,24 +8,31 @@ zero-cost-nas code do), flattened per image; Σ_J = corrcoef(J) in float64.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .engine import ArchContext
 from .linalg import K_JS, corrcoef64, cosine_score, eig_score, offdiag_histogram, scaled_js
 from .registry import register
+
+if TYPE_CHECKING:
+    import torch
+
+    from .context import ArchContext
 
 NWOT = "nas-without-training"
 PSCORE = "parameters-scoring"
 
 
-def jacobian_stats(ctx: ArchContext, level: float = 0.0) -> dict[str, Any]:
-    """S, its [0, 1] scaling, the cosine score and Σ_J of the Jacobian at a noise level;
-    computed once per context and level, shared by every score that reads them."""
+def jacobian_stats(
+    ctx: ArchContext, key: str = "0", jacobian: Callable[[], torch.Tensor] | None = None
+) -> dict[str, Any]:
+    """S, its [0, 1] scaling, the cosine score and Σ_J of an input Jacobian; computed once per
+    context and ``key``, shared by every score that reads them. ``jacobian`` supplies the
+    Jacobian (default: the clean batch's, from the shared first-order pass)."""
+    import torch
 
     def compute() -> dict[str, Any]:
-        j = ctx.jacobian(level)
+        j = ctx.input_jacobian() if jacobian is None else jacobian()
         b = j.shape[0]
         rows = j.reshape(b, -1).to(torch.float64)
         zero_var = int((rows.std(dim=1) == 0).sum())
@@ -46,7 +53,7 @@ def jacobian_stats(ctx: ArchContext, level: float = 0.0) -> dict[str, Any]:
             "batch": b,
         }
 
-    return ctx.shared(f"jstats:{level:g}", compute)
+    return ctx.shared(f"jstats:{key}", compute)
 
 
 @register(
@@ -59,7 +66,7 @@ def jacobian_stats(ctx: ArchContext, level: float = 0.0) -> dict[str, Any]:
     "extra holds the 100-bin histogram of Σ_J off-diagonals on [-1, 1]",
 )
 def jacob_cov(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    st = jacobian_stats(ctx, 0.0)
+    st = jacobian_stats(ctx)
     extra = {
         "corr_hist_counts": offdiag_histogram(st["corr"], 100),
         "corr_hist_range": [-1.0, 1.0],
@@ -79,7 +86,7 @@ def jacob_cov(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     "matrix (identity → 1, rank one → 0)",
 )
 def js(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    st = jacobian_stats(ctx, 0.0)
+    st = jacobian_stats(ctx)
     return st["js"], {"zero_variance_rows": st["zero_variance_rows"]}
 
 
@@ -93,7 +100,7 @@ def js(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     description="1 - mean_{i≠j} |cos(J_i, J_j)|^(1/20) of the input Jacobians",
 )
 def jsc(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    st = jacobian_stats(ctx, 0.0)
+    st = jacobian_stats(ctx)
     return st["jsc"], {"zero_norm_rows": st["zero_norm_rows"]}
 
 
@@ -103,6 +110,8 @@ def epe_score(j: torch.Tensor, labels: torch.Tensor, n_classes: int, k: float = 
     the mean over classes of Σ_c' |s_c − s_c'|. A one-image class has the 1×1 correlation
     [[1]] (NumPy's corrcoef of one row); above 100 classes the reference skips it (its
     len() of a 0-d array raises), and so do we."""
+    import torch
+
     rows = j.reshape(j.shape[0], -1).to(torch.float64)
     per_class: dict[int, float] = {}
     for c in sorted(set(labels.tolist())):
@@ -137,7 +146,7 @@ def epe_score(j: torch.Tensor, labels: torch.Tensor, n_classes: int, k: float = 
     "(pairwise-difference form above 100 classes)",
 )
 def epe_nas(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    j = ctx.jacobian(0.0)
+    j = ctx.input_jacobian()
     labels = ctx.labels().cpu()
     from zeroshot_nas.spaces import get_dataset
 

@@ -18,9 +18,12 @@ rank one → 0) and depends on nothing but the matrix itself.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 K_JS = 1e-5
 
@@ -38,6 +41,8 @@ def js_extremes(b: int, k: float = K_JS) -> tuple[float, float]:
 
 def corrcoef64(rows: torch.Tensor) -> torch.Tensor:
     """Pearson correlation of the rows (float64); rows of zero variance give NaN rows."""
+    import torch
+
     return torch.corrcoef(rows.reshape(rows.shape[0], -1).to(torch.float64))
 
 
@@ -47,6 +52,8 @@ def eig_score(corr: torch.Tensor, k: float = K_JS) -> float:
     Eigenvalues are clipped at 0: the matrix is positive semi-definite, and negative values
     are round-off (about 1e-16) that would otherwise push S just past its exact extremes.
     """
+    import torch
+
     sig = torch.linalg.eigvalsh(corr).clamp_min(0.0)
     return float(-(torch.log(sig + k) + 1.0 / (sig + k)).sum())
 
@@ -62,6 +69,8 @@ def cosine_score(rows: torch.Tensor) -> float:
 
     A row of norm zero has no direction: the result is NaN.
     """
+    import torch
+
     x = rows.reshape(rows.shape[0], -1).to(torch.float64)
     b = x.shape[0]
     if b < 2:
@@ -76,6 +85,8 @@ def cosine_score(rows: torch.Tensor) -> float:
 
 def offdiag_histogram(corr: torch.Tensor, bins: int = 100) -> list[int]:
     """Counts of the off-diagonal entries of a correlation matrix in ``bins`` bins on [-1, 1]."""
+    import torch
+
     b = corr.shape[0]
     off = corr[~torch.eye(b, dtype=torch.bool, device=corr.device)].cpu().numpy()
     off = off[np.isfinite(off)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .engine import ArchContext, weight_layers
 from .registry import register
+
+if TYPE_CHECKING:
+    from .context import ArchContext
 
 SUITE = "NAS-Bench-Suite-Zero"
 
@@ -20,6 +21,10 @@ SUITE = "NAS-Bench-Suite-Zero"
     description="Σ over Conv2d/Linear layers of ‖θ‖₂ at initialisation",
 )
 def l2_norm(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
+    import torch
+
+    from .network import weight_layers
+
     net = ctx.network()
     return float(
         sum(
@@ -38,8 +43,70 @@ def l2_norm(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     "Σ_BN log √mean(running_var); Gaussian inputs, train-mode BN",
 )
 def zen(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    log_diff, log_bn = ctx.zen_parts()
+    log_diff, log_bn = zen_parts(ctx)
     return log_diff + log_bn, {"log_feature_diff": log_diff, "log_bn_scaling": log_bn}
+
+
+def zen_parts(ctx: ArchContext) -> tuple[float, float]:
+    """(log E‖f(x) − f(x + 0.01ε)‖₁, Σ_BN log √mean(running_var)) of the Zen score."""
+    return ctx.shared("zen", lambda: _run_zen(ctx))
+
+
+def _gaussian_copy(ctx: ArchContext):
+    """A copy of the network re-initialised as Zen-NAS does: N(0, 1) weights, BN 1/0."""
+    import copy
+
+    import torch
+    from torch import nn
+
+    from .network import BN_TYPES
+    from .numerics import derived_seed
+
+    net = copy.deepcopy(ctx.network())
+    gen = torch.Generator().manual_seed(derived_seed(ctx.protocol.seed, "zen-init"))
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                w = torch.randn(m.weight.shape, generator=gen, dtype=torch.float64)
+                m.weight.copy_(w)
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, BN_TYPES):
+                if m.affine:
+                    m.weight.fill_(1.0)
+                    m.bias.zero_()
+                m.reset_running_stats()
+    return net
+
+
+def _run_zen(ctx: ArchContext) -> tuple[float, float]:
+    import torch
+    from torch import nn
+
+    from .network import BN_TYPES
+    from .numerics import randn_like_seeded
+
+    net = _gaussian_copy(ctx)
+    # Zen is defined with batch statistics (its BN term reads the running variance the
+    # two forwards leave behind), so it always runs in train mode.
+    net.train()
+    x1 = randn_like_seeded(ctx.x, ctx.protocol.seed, "zen-x")
+    x2 = randn_like_seeded(ctx.x, ctx.protocol.seed, "zen-x2")
+    gap = [m for m in net.modules() if isinstance(m, nn.AdaptiveAvgPool2d)][-1]
+    feats: list[torch.Tensor] = []
+    h = gap.register_forward_pre_hook(lambda _m, inp: feats.append(inp[0].detach()))
+    try:
+        with torch.no_grad():
+            net(x1)
+            net(x1 + 0.01 * x2)
+    finally:
+        h.remove()
+    diff = (feats[0] - feats[1]).abs().to(torch.float64).sum(dim=(1, 2, 3)).mean()
+    log_bn = 0.0
+    for m in net.modules():
+        if isinstance(m, BN_TYPES):
+            log_bn += math.log(math.sqrt(float(m.running_var.to(torch.float64).mean())))
+    return float(torch.log(diff)), log_bn
 
 
 @register(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .engine import ArchContext
 from .registry import register
+
+if TYPE_CHECKING:
+    import torch
+
+    from .context import ArchContext
 
 
 def naswot_from_kernel(k: torch.Tensor) -> tuple[float, dict[str, Any]]:
@@ -17,6 +19,8 @@ def naswot_from_kernel(k: torch.Tensor) -> tuple[float, dict[str, Any]]:
     A singular K (two images with identical codes) has log|det| = -inf: reported as
     ``-inf``, never replaced (the references use NaN, 0, -1e8 or drop it).
     """
+    import torch
+
     sign, logabsdet = torch.linalg.slogdet(k.to(torch.float64))
     value = float(logabsdet)
     if float(sign) == 0.0:

@@ -8,29 +8,57 @@ NS_a = 1 − |JS(x) − JS(noised_a)| (JSC instead of JS for the cosine variants
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .engine import ArchContext
 from .jacobian import jacobian_stats
 from .registry import register
 
+if TYPE_CHECKING:
+    import torch
+
+    from .context import ArchContext
+
 PSCORE = "parameters-scoring"
+LEVELS = (0.1, 10.0, 100.0)
+
+
+def noisy_jacobian(ctx: ArchContext, level: float) -> torch.Tensor:
+    """∂(Σ logits)/∂x at ``x + level·var(x)·ε``, one pass per level shared by the family."""
+    return ctx.shared(f"jacobian:{level:g}", lambda: _run_noisy_jacobian(ctx, level))
+
+
+def _run_noisy_jacobian(ctx: ArchContext, level: float) -> torch.Tensor:
+    import torch
+
+    from .numerics import randn_like_seeded
+
+    net = ctx.network()
+    eps = randn_like_seeded(ctx.x, ctx.protocol.seed, "js-noise")
+    noisy = ctx.x + level * ctx.x.var() * eps
+    x = ctx.layout(noisy).detach().requires_grad_(True)
+    with torch.enable_grad():
+        out = net(x)
+        (gx,) = torch.autograd.grad(out.sum(), x)
+    return gx.detach().contiguous()
+
+
+def noisy_stats(ctx: ArchContext, level: float) -> dict[str, Any]:
+    """The Jacobian statistics of the batch noised at ``level``."""
+    return jacobian_stats(ctx, f"{level:g}", lambda: noisy_jacobian(ctx, level))
 
 
 def noised_score(ctx: ArchContext, level: float, key: str) -> float:
     """NS_level = 1 − |score(x) − score(x + level·var(x)·ε)| for key ``js`` or ``jsc``."""
-    clean = jacobian_stats(ctx, 0.0)[key]
-    noisy = jacobian_stats(ctx, level)[key]
+    clean = jacobian_stats(ctx)[key]
+    noisy = noisy_stats(ctx, level)[key]
     return 1.0 - abs(clean - noisy)
 
 
 def _single(level: float, key: str):
     def compute(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
         return noised_score(ctx, level, key), {
-            f"{key}_clean": jacobian_stats(ctx, 0.0)[key],
-            f"{key}_noised": jacobian_stats(ctx, level)[key],
+            f"{key}_clean": jacobian_stats(ctx)[key],
+            f"{key}_noised": noisy_stats(ctx, level)[key],
         }
 
     return compute
@@ -38,9 +66,9 @@ def _single(level: float, key: str):
 
 def _product(key: str):
     def compute(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-        value = jacobian_stats(ctx, 0.0)[key]
+        value = jacobian_stats(ctx)[key]
         parts = {}
-        for level in (0.1, 10.0, 100.0):
+        for level in LEVELS:
             ns = noised_score(ctx, level, key)
             parts[f"ns_{level:g}"] = ns
             value *= ns
@@ -62,6 +90,8 @@ register("mnjsc", description="JSC · NSC_0.1 · NSC_10 · NSC_100", **_COMMON)(
 
 def noise_immunity(clean: list[torch.Tensor], noisy: list[torch.Tensor]) -> float:
     """η = Σ over pooling layers of Σ(f' − f)² / numel (float64)."""
+    import torch
+
     if len(clean) != len(noisy):
         raise RuntimeError(f"pooling layers differ between passes: {len(clean)} vs {len(noisy)}")
     eta = 0.0
@@ -81,7 +111,7 @@ def noise_immunity(clean: list[torch.Tensor], noisy: list[torch.Tensor]) -> floa
 )
 def ni(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     clean = ctx.pool_features()
-    noisy = ctx.noisy_pool_features()
+    noisy = noisy_pool_features(ctx)
     extra: dict[str, Any] = {"pooling_layers": len(clean)}
     if input_independent(clean[-1]):
         # A network whose classifier input is the same for every image (e.g. a cell whose
@@ -91,6 +121,34 @@ def ni(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
         extra["degenerate"] = "global-pooling input is identical for every image"
         return float("nan"), extra
     return noise_immunity(clean, noisy), extra
+
+
+def noisy_pool_features(ctx: ArchContext) -> list[torch.Tensor]:
+    """Inputs of every pooling module for ``x + z``, z ~ N(0, 1) (noise immunity)."""
+    return ctx.shared("noisy_forward", lambda: _run_noisy_pool(ctx))
+
+
+def _run_noisy_pool(ctx: ArchContext) -> list[torch.Tensor]:
+    import torch
+
+    from .network import POOLING
+    from .numerics import randn_like_seeded
+
+    net = ctx.network()
+    z = randn_like_seeded(ctx.x, ctx.protocol.seed, "ni-noise")
+    pools: list[torch.Tensor] = []
+    handles = [
+        m.register_forward_pre_hook(lambda _m, inp: pools.append(inp[0].detach()))
+        for m in net.modules()
+        if isinstance(m, POOLING)
+    ]
+    try:
+        with torch.inference_mode():
+            net(ctx.layout(ctx.x + z))
+    finally:
+        for h in handles:
+            h.remove()
+    return pools
 
 
 def input_independent(features: torch.Tensor) -> bool:

@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .engine import ArchContext
 from .registry import register
+
+if TYPE_CHECKING:
+    import torch
+
+    from .context import ArchContext
+
+
+def ntk_eigenvalues(ctx: ArchContext) -> torch.Tensor:
+    """Eigenvalues (ascending, float64) of the empirical NTK G Gᵀ on the first
+    ``ntk_batch_size`` images; G = per-sample ∂(Σ logits)/∂(all ``weight`` tensors)."""
+    return ctx.shared("ntk", lambda: _run_ntk(ctx))
+
+
+def _run_ntk(ctx: ArchContext) -> torch.Tensor:
+    import torch
+
+    net = ctx.network()
+    n = min(ctx.protocol.ntk_batch_size, ctx.x.shape[0])
+    weights = [p for name, p in net.named_parameters() if name.endswith("weight")]
+    with torch.enable_grad():
+        out = net(ctx.x[:n])
+        # Row i of the batched cotangent selects sample i's logits: one vmapped backward
+        # gives every per-sample gradient (batch statistics couple samples in train-mode
+        # BN exactly as in the per-sample loop of the reference).
+        eye = torch.eye(n, dtype=out.dtype, device=out.device)
+        cot = eye[:, :, None].expand(n, n, out.shape[1])
+        grads = torch.autograd.grad(
+            out, weights, grad_outputs=cot, is_grads_batched=True, allow_unused=True
+        )
+    g = torch.cat(
+        [gi.reshape(n, -1).to(torch.float64) for gi in grads if gi is not None], dim=1
+    )
+    return torch.linalg.eigvalsh(g @ g.T)
 
 
 @register(
@@ -18,7 +50,7 @@ from .registry import register
     "first ntk_batch_size images; eigvalsh in float64; lower is better",
 )
 def ntk(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    eig = ctx.ntk_eigenvalues()
+    eig = ntk_eigenvalues(ctx)
     lo, hi = float(eig[0]), float(eig[-1])
     extra = {"lambda_min": lo, "lambda_max": hi, "n": int(eig.shape[0])}
     if lo <= 0.0:

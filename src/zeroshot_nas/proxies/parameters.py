@@ -13,19 +13,23 @@ cosine form); tensors left with fewer than two rows. No usable tensor → NaN.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from .engine import ArchContext
 from .linalg import K_JS, corrcoef64, cosine_score, eig_score, scaled_js
 from .registry import register
+
+if TYPE_CHECKING:
+    import torch
+
+    from .context import ArchContext
 
 PSCORE = "parameters-scoring"
 
 
 def tensor_scores(grads: list[torch.Tensor]) -> dict[str, Any]:
     """Per-tensor JS (eigen) and JSC (cosine) scores of gradient rows, with counts."""
+    import torch
+
     js_scores: list[float] = []
     jsc_scores: list[float] = []
     single = degenerate = degenerate_cos = zero_var_rows = zero_norm_rows = 0

@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 BN_MODES = ("train", "eval")
 DTYPES = ("float32", "float64")
 INITS = ("default", "kaiming")
 STATUSES = ("ok", "nan", "+inf", "-inf", "error")
+_DEVICE = re.compile(r"^(cpu|cuda)(:\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,17 @@ class Protocol:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.ntk_batch_size, int) or self.ntk_batch_size < 2:
             raise ValueError(f"ntk_batch_size must be an integer >= 2, got {self.ntk_batch_size!r}")
-        try:
-            torch.device(self.device)
-        except (RuntimeError, TypeError):
-            raise ValueError(f"invalid device {self.device!r}") from None
+        if not isinstance(self.device, str) or not _DEVICE.match(self.device):
+            raise ValueError(f"invalid device {self.device!r} (cpu, cuda or cuda:<n>)")
+
+    @property
+    def device_type(self) -> str:
+        return self.device.partition(":")[0]
 
     @property
     def torch_dtype(self) -> torch.dtype:
+        import torch
+
         return torch.float64 if self.dtype == "float64" else torch.float32
 
     def key(self) -> str:
@@ -60,7 +67,7 @@ class Protocol:
         round differently, and the cache promises bit-identical values."""
         fields = asdict(self)
         fields.pop("seed")
-        fields["device"] = torch.device(self.device).type
+        fields["device"] = self.device_type
         text = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

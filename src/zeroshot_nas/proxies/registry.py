@@ -1,27 +1,43 @@
 """The proxy registry: one :class:`ProxySpec` per score, filled by the family modules.
 
-Every module of this package is imported on first use (``pkgutil``), so adding a score is
-one module that calls :func:`register` plus its test; nothing else has to be edited.
+Every module of this package that is not infrastructure is a *family*: it calls
+:func:`register` for its scores. :func:`discover` imports each family once, so adding a score
+is one module plus its test; nothing else is edited. The registry and the families import
+without torch (families import it inside their functions), so reading score metadata — as
+the workflow does when it validates a configuration — stays light. The runner imports the
+registry, never the reverse.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .engine import ArchContext
+    from .context import ArchContext
 
 # What a score function returns: its value and a JSON-able dict of extra information.
 ComputeFn = Callable[["ArchContext"], "tuple[float, dict[str, Any]]"]
+PACKAGE = __name__.rpartition(".")[0]
+# Infrastructure modules, not families: discovery skips them.
+INFRASTRUCTURE = {
+    "registry", "protocol", "context", "runner", "network", "numerics", "linalg", "commands",
+}
+# Parts of the shared first-order pass a score may declare in ``requires``.
+FIRST_ORDER_PARTS = ("codes", "pool", "J0", "ce", "fisher")
 
 
 @dataclass(frozen=True)
 class ProxySpec:
-    """Metadata of one training-free score and the function that computes it."""
+    """Metadata of one training-free score and the function that computes it.
+
+    ``version`` is the score's definition version: bump it whenever the maths (or a pass it
+    reads) changes, so that cached values of the old definition are recomputed.
+    """
 
     name: str
     family: str
@@ -31,14 +47,11 @@ class ProxySpec:
     paper: str
     description: str
     requires: tuple[str, ...] = ()
+    version: int = 1
     compute: ComputeFn | None = field(default=None, repr=False, compare=False)
 
 
-_SPECS: dict[str, ProxySpec] = {}
-# Modules that hold helpers or infrastructure, not scores; importing them is harmless but
-# skipping them keeps discovery from importing the command-line layer.
-_NOT_FAMILIES = {"registry", "engine", "protocol", "commands", "linalg"}
-_discovered = False
+REGISTRY: dict[str, ProxySpec] = {}
 
 
 def register(
@@ -46,23 +59,28 @@ def register(
     *,
     family: str,
     higher_is_better: bool,
-    bounded01: bool = False,
-    needs_labels: bool = False,
     paper: str,
     description: str,
+    bounded01: bool = False,
+    needs_labels: bool = False,
     requires: tuple[str, ...] = (),
+    version: int = 1,
 ) -> Callable[[ComputeFn], ComputeFn]:
     """Decorator registering ``fn(ctx) -> (value, extra)`` as the score ``name``.
 
-    ``requires`` names the parts of the engine's shared first-order pass the score reads
-    (``codes``, ``pool``, ``J0``, ``ce``, ``fisher``), so that one forward pass can be planned
-    for every requested score before any of them runs.
+    ``requires`` names the parts of the shared first-order pass the score reads (see
+    :data:`FIRST_ORDER_PARTS`), so that one forward pass can be planned for every requested
+    score before any of them runs.
     """
+    unknown = set(requires) - set(FIRST_ORDER_PARTS)
+    if unknown:
+        raise ValueError(f"proxy {name!r} requires unknown pass parts {sorted(unknown)}; "
+                         f"known: {FIRST_ORDER_PARTS}")
 
     def decorate(fn: ComputeFn) -> ComputeFn:
-        if name in _SPECS:
+        if name in REGISTRY:
             raise ValueError(f"proxy {name!r} is registered twice ({fn.__module__})")
-        _SPECS[name] = ProxySpec(
+        REGISTRY[name] = ProxySpec(
             name=name,
             family=family,
             higher_is_better=higher_is_better,
@@ -71,6 +89,7 @@ def register(
             paper=paper,
             description=description,
             requires=tuple(requires),
+            version=version,
             compute=fn,
         )
         return fn
@@ -79,67 +98,24 @@ def register(
 
 
 def discover() -> dict[str, ProxySpec]:
-    """Import every family module of the package once; return the filled registry."""
-    global _discovered
-    if not _discovered:
-        package = importlib.import_module(__package__)
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-            if info.name not in _NOT_FAMILIES and not info.name.startswith("_"):
-                importlib.import_module(f"{__package__}.{info.name}")
-        _discovered = True
-    return _SPECS
-
-
-class _Registry(dict):
-    """A dict that discovers the family modules on first access (avoids import cycles)."""
-
-    def _fill(self) -> None:
-        if not dict.__len__(self):
-            dict.update(self, discover())
-
-    def __getitem__(self, key: str) -> ProxySpec:
-        self._fill()
-        return dict.__getitem__(self, key)
-
-    def __contains__(self, key: object) -> bool:
-        self._fill()
-        return dict.__contains__(self, key)
-
-    def __iter__(self):
-        self._fill()
-        return dict.__iter__(self)
-
-    def __len__(self) -> int:
-        self._fill()
-        return dict.__len__(self)
-
-    def keys(self):
-        self._fill()
-        return dict.keys(self)
-
-    def values(self):
-        self._fill()
-        return dict.values(self)
-
-    def items(self):
-        self._fill()
-        return dict.items(self)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self._fill()
-        return dict.get(self, key, default)
-
-
-REGISTRY: dict[str, ProxySpec] = _Registry()
+    """Import every family module of the package not imported yet; return the registry."""
+    package = sys.modules.get(PACKAGE) or importlib.import_module(PACKAGE)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = f"{PACKAGE}.{info.name}"
+        if info.name in INFRASTRUCTURE or info.name.startswith("_") or module in sys.modules:
+            continue
+        importlib.import_module(module)
+    return REGISTRY
 
 
 def get_spec(name: str) -> ProxySpec:
     """The spec of score ``name``; ValueError listing the known names if it is unknown."""
-    specs = discover()
+    if name not in REGISTRY:
+        discover()
     try:
-        return specs[name]
+        return REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown proxy {name!r}; known: {sorted(specs)}") from None
+        raise ValueError(f"unknown proxy {name!r}; known: {sorted(REGISTRY)}") from None
 
 
 def resolve_names(names: str | list[str] | tuple[str, ...]) -> list[str]:
@@ -157,3 +133,8 @@ def resolve_names(names: str | list[str] | tuple[str, ...]) -> list[str]:
     if not out:
         raise ValueError("no proxy names given")
     return out
+
+
+def required_parts(names: list[str] | tuple[str, ...]) -> set[str]:
+    """The parts of the shared first-order pass the scores ``names`` read."""
+    return {part for name in names for part in get_spec(name).requires}

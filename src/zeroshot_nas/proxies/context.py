@@ -1,0 +1,302 @@
+"""The per-architecture context: one network, one batch, lazily computed shared passes.
+
+Score functions ask an :class:`ArchContext` for what they need; :meth:`ArchContext.shared`
+runs a pass the first time it is asked for and caches it. The one pass several families
+read — the *first-order pass* — lives here: a forward with the hooks that NASWOT (ReLU
+codes), NI (pooling inputs) and Fisher (layer outputs) need, then, from the same graph, the
+input-gradient backward (Jacobian family) and the cross-entropy backward (gradient and
+parameter families). It is planned once from the ``parts`` the requested scores declare,
+which the runner passes in. Passes used by one family only live in that family's module and
+go through :meth:`shared` like any other.
+
+``fused`` contexts serve every requested score (channels_last on CPU for the forward-only
+passes); ``standalone`` contexts serve one score with its own passes, NCHW, as the
+reference implementations run them.
+
+Timing: a score's seconds are its own work plus, for every shared pass it used, that pass's
+time divided by the number of scores that used it. Pass times are exclusive (a nested pass
+is not counted twice), so the seconds of all scores add up to the context's total time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .network import POOLING, build_initialised_network, weight_layers
+from .numerics import resolve_device
+from .protocol import Protocol
+
+
+def fisher_term(act: torch.Tensor, grad: torch.Tensor | None) -> float:
+    """Fisher of one layer (zero-cost-nas): Σ_k 0.5·mean_n(g_nk²), g_nk = Σ_spatial a⊙∂L/∂a."""
+    if grad is None:
+        return 0.0
+    prod = (act * grad).to(torch.float64)
+    g_nk = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
+    return float(0.5 * g_nk.pow(2).mean(0).sum())
+
+
+class _Clear:
+    """A handle-like object that empties a dict when the hooks are removed."""
+
+    def __init__(self, d: dict) -> None:
+        self.d = d
+
+    def remove(self) -> None:
+        self.d.clear()
+
+
+class ArchContext:
+    """One architecture, one batch, one protocol: lazily computed, cached shared passes."""
+
+    def __init__(
+        self,
+        space: str,
+        arch: str,
+        dataset: str,
+        batch: tuple[torch.Tensor, torch.Tensor | None],
+        parts: Iterable[str],
+        protocol: Protocol,
+        fused: bool = True,
+    ) -> None:
+        self.space, self.arch, self.dataset = space, arch, dataset
+        self.protocol = protocol
+        self.fused = fused
+        self.device = resolve_device(protocol.device)
+        x, y = batch
+        if x.dim() != 4:
+            raise ValueError(f"batch images must be N×C×H×W, got shape {tuple(x.shape)}")
+        self.x = x.to(device=self.device, dtype=protocol.torch_dtype)
+        self.y = None if y is None else y.to(self.device, torch.int64)
+        if self.y is not None and (self.y < 0).any():
+            raise ValueError("batch labels contain -1 (unlabelled images); draw a labelled batch")
+        self.requires: set[str] = set(parts)
+        if self.y is None:
+            self.requires -= {"ce", "fisher"}
+        self.current: str | None = None
+        self.consumers: dict[str, set[str | None]] = defaultdict(set)
+        self.pass_seconds: dict[str, float] = {}
+        self._cache: dict[str, Any] = {}
+        self.child_seconds = [0.0]
+        self._frames: list[set[str]] = []
+        self._deps: dict[str, set[str]] = {}
+
+    # -------------------------------------------------------------- pass bookkeeping
+    def _use(self, key: str) -> None:
+        # A score reading a cached derived value also used everything that value was built
+        # from (e.g. js reads the shared eigen-statistics, which read the forward pass).
+        self.consumers[key].add(self.current)
+        if self._frames:
+            self._frames[-1].add(key)
+        for dep in self._deps.get(key, ()):
+            if self.current not in self.consumers[dep]:
+                self._use(dep)
+
+    def _record(self, key: str, seconds: float) -> None:
+        self.pass_seconds[key] = self.pass_seconds.get(key, 0.0) + seconds
+
+    def shared(self, key: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` once under ``key``; later calls return the cached value.
+
+        The time recorded for ``key`` excludes nested shared passes, so that every second
+        is counted once.
+        """
+        self._use(key)
+        if key in self._cache:
+            return self._cache[key]
+        self.child_seconds.append(0.0)
+        self._frames.append(set())
+        t0 = time.perf_counter()
+        try:
+            value = fn()
+        finally:
+            dt = time.perf_counter() - t0
+            nested = self.child_seconds.pop()
+            self.child_seconds[-1] += dt
+            self._deps[key] = self._frames.pop() - {key}
+        self._record(key, dt - nested)
+        self._cache[key] = value
+        return value
+
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """The memory layout of a fused pass's input."""
+        # channels_last speeds up the fused passes on CPU (avg-pool above all). On CUDA its
+        # float32 kernels lost precision (H100, TF32 off: snip 3.7e-2, jacob_cov 1.5e-3
+        # relative to float64, NCHW 4e-5 and 8e-7), so CUDA stays NCHW.
+        if self.fused and x.dim() == 4 and self.device.type == "cpu":
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def seconds_of(self, name: str, own: float) -> float:
+        """Own work plus an equal share of every shared pass the score used."""
+        total = own
+        for key, users in self.consumers.items():
+            if name in users:
+                total += self.pass_seconds.get(key, 0.0) / len(users)
+        return total
+
+    # ----------------------------------------------------------------- the network
+    def network(self) -> nn.Module:
+        """The initialised network (built once per context)."""
+        return self.shared(
+            "net",
+            lambda: build_initialised_network(self.space, self.arch, self.dataset, self.protocol),
+        )
+
+    def labels(self) -> torch.Tensor:
+        if self.y is None:
+            raise ValueError("this score needs labels, but the batch has none")
+        return self.y
+
+    # ---------------------------------------------------- the shared first-order pass
+    def naswot_kernel(self) -> tuple[torch.Tensor, int]:
+        """K = Σ_layers c cᵀ + (1-c)(1-c)ᵀ over the binary codes of every ReLU's input, and N_A."""
+        k, units = self._main_part("codes", ("net", "forward", "codes"))["codes"]
+        return k, units[0]
+
+    def pool_features(self) -> list[torch.Tensor]:
+        """Inputs of every pooling module on the clean batch, in call order."""
+        return self._main_part("pool", ("net", "forward"))["pool"]
+
+    def input_jacobian(self) -> torch.Tensor:
+        """∂(Σ logits)/∂x of the clean batch."""
+        return self._main_part("J0", ("net", "forward", "jacobian:0"))["J0"]
+
+    def ce_grads(self) -> dict[str, torch.Tensor]:
+        """∂(mean cross-entropy)/∂θ for every parameter (named_parameters order; unused → 0)."""
+        self.labels()
+        return self._main_part("ce", ("net", "forward", "ce_backward"))["ce"]
+
+    def fisher_terms(self) -> list[float]:
+        """Per Conv2d/Linear layer: Σ_channels 0.5·mean_batch(Σ_spatial a⊙∂L/∂a)²."""
+        self.labels()
+        parts = ("net", "forward", "ce_backward", "fisher_terms")
+        return self._main_part("fisher", parts)["fisher"]
+
+    def _main_part(self, part: str, passes: Iterable[str]) -> Any:
+        if part not in self.requires:
+            raise RuntimeError(f"score {self.current!r} did not declare that it requires {part!r}")
+        res = self.shared("main", self._run_main)
+        for p in passes:
+            self._use(p)
+        return res
+
+    def _run_main(self) -> dict[str, Any]:
+        net = self.network()
+        req = self.requires
+        need_j = "J0" in req
+        need_ce = "ce" in req or "fisher" in req
+        result: dict[str, Any] = {}
+        handles: list[Any] = []
+        hook_time = [0.0]
+        if "codes" in req:
+            result["codes"] = self._hook_codes(net, handles, hook_time)
+        if "pool" in req:
+            result["pool"] = self._hook_pools(net, handles)
+        acts: list[torch.Tensor] = []
+        if "fisher" in req:
+            for m in weight_layers(net):
+                handles.append(m.register_forward_hook(lambda _m, _i, out, _a=acts: _a.append(out)))
+        x = self.layout(self.x).detach().requires_grad_(need_j)
+        try:
+            t0 = time.perf_counter()
+            with torch.enable_grad() if need_j or need_ce else torch.inference_mode():
+                out = net(x)
+            fwd = time.perf_counter() - t0
+        finally:
+            for h in handles:
+                h.remove()
+        self._record("forward", fwd - hook_time[0])
+        self._record("codes", hook_time[0])
+        parts = fwd
+        if need_j:
+            parts += self._input_gradient(out, x, result, retain=need_ce)
+        if need_ce:
+            parts += self._ce_backward(net, out, acts, result)
+        # The parts are recorded as passes of their own (each with its own consumers); "main"
+        # itself keeps only the bookkeeping around them.
+        self.child_seconds[-1] += parts
+        return result
+
+    def _hook_codes(self, net: nn.Module, handles: list, hook_time: list[float]) -> tuple:
+        k = torch.zeros(self.x.shape[0], self.x.shape[0], dtype=torch.float64, device=self.device)
+        units = [0]
+        # Several ReLUs read the same tensor (a cell node feeds up to three ops): their
+        # kernels are equal, so each distinct input is coded once. The entries hold the
+        # tensors, so no address can be reused while the forward runs.
+        seen: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+
+        def code_hook(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+            t0 = time.perf_counter()
+            inp = inputs[0].detach()
+            key = (inp.data_ptr(), tuple(inp.shape), inp.stride())
+            if key not in seen:
+                flat = inp
+                if flat.dim() == 4 and flat.is_contiguous(memory_format=torch.channels_last):
+                    flat = flat.permute(0, 2, 3, 1)  # a view: dot products ignore order
+                c = (flat > 0).reshape(flat.shape[0], -1).to(torch.float32)
+                # K_l = c cᵀ + (1-c)(1-c)ᵀ = N_l - a_i - a_j + 2 c cᵀ, a = row sums; the
+                # float32 products of 0/1 codes are exact integers (< 2^24 per layer).
+                a = c.sum(1, dtype=torch.float64)
+                cc = (c @ c.T).to(torch.float64)
+                seen[key] = (inp, 2.0 * cc - a[:, None] - a[None, :] + c.shape[1])
+            k.add_(seen[key][1])
+            units[0] += inp[0].numel()
+            hook_time[0] += time.perf_counter() - t0
+
+        for m in net.modules():
+            if isinstance(m, nn.ReLU):
+                handles.append(m.register_forward_pre_hook(code_hook))
+        handles.append(_Clear(seen))
+        return k, units
+
+    @staticmethod
+    def _hook_pools(net: nn.Module, handles: list) -> list[torch.Tensor]:
+        pools: list[torch.Tensor] = []
+        for m in net.modules():
+            if isinstance(m, POOLING):
+                handles.append(
+                    m.register_forward_pre_hook(lambda _m, inp, _p=pools: _p.append(inp[0].detach()))
+                )
+        return pools
+
+    def _input_gradient(self, out: torch.Tensor, x: torch.Tensor, result: dict, retain: bool) -> float:
+        t0 = time.perf_counter()
+        (gx,) = torch.autograd.grad(out.sum(), x, retain_graph=retain)
+        result["J0"] = gx.detach().contiguous()
+        dt = time.perf_counter() - t0
+        self._record("jacobian:0", dt)
+        return dt
+
+    def _ce_backward(self, net: nn.Module, out: torch.Tensor, acts: list, result: dict) -> float:
+        t0 = time.perf_counter()
+        loss = F.cross_entropy(out, self.labels())
+        params = [p for _, p in net.named_parameters()]
+        with torch.enable_grad():
+            grads = torch.autograd.grad(loss, params + acts, allow_unused=True)
+        names = [n for n, _ in net.named_parameters()]
+        result["ce"] = {
+            n: (torch.zeros_like(p) if g is None else g.detach())
+            for n, p, g in zip(names, params, grads[: len(params)], strict=True)
+        }
+        dt = time.perf_counter() - t0
+        self._record("ce_backward", dt)
+        if not acts:
+            return dt
+        # Reduced here, so that no layer output outlives the pass (memory at batch 256).
+        t0 = time.perf_counter()
+        result["fisher"] = [
+            fisher_term(a.detach(), None if g is None else g.detach())
+            for a, g in zip(acts, grads[len(params) :], strict=True)
+        ]
+        acts.clear()
+        fisher_dt = time.perf_counter() - t0
+        self._record("fisher_terms", fisher_dt)
+        return dt + fisher_dt

@@ -1,0 +1,108 @@
+"""The FreeREA image batches: read without running their pickled code, converted exactly."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import IMAGES, MIRROR
+
+from zeroshot_nas import cli
+from zeroshot_nas.data.freerea import FreeREAFormatError, convert_batches, read_batch_file
+from zeroshot_nas.data.sources import load_registry
+
+COMMIT = "a044d1df2c7c2bb7d9b1e901a07a54c39bf7d67f"
+BATCHES = MIRROR / "fracapuano" / "FreeREA" / COMMIT / "data"
+
+
+def batch_files(prefix: str) -> list[Path]:
+    return [BATCHES / f"{prefix}__batch{b}_{i}" for b in (64, 32) for i in range(10)]
+
+
+@pytest.mark.parametrize("prefix", ["cifar10", "cifar100", "imagenet"])
+def test_restricted_reader_equals_torch_on_every_batch(prefix):
+    for path in batch_files(prefix):
+        x, y = read_batch_file(path)
+        with path.open("rb") as handle:  # the lab's own copy: trusted, sha256 in its README
+            ref_x, ref_y = pickle.load(handle)
+        assert np.array_equal(x, ref_x.numpy()) and x.dtype == ref_x.numpy().dtype
+        assert np.array_equal(y, ref_y.numpy())
+
+
+def test_cifar_pixels_are_recovered_exactly():
+    images = convert_batches("cifar10", batch_files("cifar10"))
+    assert images.x.shape == (960, 32, 32, 3) and images.x.dtype == np.uint8
+    assert set(np.unique(images.y)) == set(range(10))
+    # Normalising the recovered pixels gives FreeREA's tensor back to float32 round-off.
+    x, _ = read_batch_file(batch_files("cifar10")[0])
+    mean = np.array([0.4914, 0.4822, 0.4465], dtype=np.float32)[:, None, None]
+    std = np.array([0.2023, 0.1994, 0.2010], dtype=np.float32)[:, None, None]
+    again = (images.x[:64].transpose(0, 3, 1, 2).astype(np.float32) / 255 - mean) / std
+    assert np.abs(again - x).max() < 1e-5
+    assert set(images.origin) == {f"freerea:{p.name}" for p in batch_files("cifar10")}
+
+
+def test_imagenet16_labels_map_to_the_120_class_subset():
+    images = convert_batches("ImageNet16-120", batch_files("imagenet"))
+    raw = np.concatenate([read_batch_file(p)[1] for p in batch_files("imagenet")])
+    assert images.x.shape == (960, 16, 16, 3)
+    assert np.array_equal(images.y[raw <= 120], raw[raw <= 120] - 1)
+    assert (images.y[raw > 120] == -1).all()
+    assert int((images.y >= 0).sum()) == 106  # the lab README: 226 labelled, 120 not FreeREA's
+    # The same 960 images as the lab's converted sample (origin "imagenet16").
+    with np.load(IMAGES / "ImageNet16-120.npz") as npz:
+        lab = npz["x"][npz["origin"] == "imagenet16"]
+    assert {bytes(a) for a in lab} == {bytes(a) for a in images.x}
+
+
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def test_a_pickle_naming_any_other_global_is_refused_and_runs_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "cifar10__batch64_0"
+    evil.write_bytes(pickle.dumps([torch.zeros(1, 3, 32, 32), _Boom()]))
+    with pytest.raises(FreeREAFormatError, match=f"{evil}.*forbidden global"):
+        read_batch_file(evil)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_truncated_and_wrong_content_name_the_file(tmp_path):
+    good = batch_files("cifar10")[0].read_bytes()
+    cut = tmp_path / "cut"
+    cut.write_bytes(good[: len(good) // 2])
+    with pytest.raises(FreeREAFormatError, match=str(cut)):
+        read_batch_file(cut)
+    wrong = tmp_path / "wrong"
+    buffer = io.BytesIO()
+    torch.save([torch.zeros(2)], buffer)  # a zip archive, not FreeREA's legacy pickle
+    wrong.write_bytes(buffer.getvalue())
+    with pytest.raises(FreeREAFormatError, match=str(wrong)):
+        read_batch_file(wrong)
+    with pytest.raises(FreeREAFormatError, match="expected B x 3 x 32 x 32 float32"):
+        convert_batches("cifar10", batch_files("imagenet")[:1])
+
+
+def test_registry_groups_the_batches_by_dataset():
+    registry = load_registry()
+    for dataset, prefix in (("cifar10", "cifar10"), ("cifar100", "cifar100"),
+                            ("ImageNet16-120", "imagenet")):
+        group = [s for s in registry.values() if s.group == f"images-{dataset}"]
+        assert sorted(s.path for s in group) == sorted(f"data/{p.name}" for p in batch_files(prefix))
+        assert all(s.commit == COMMIT and not s.optional for s in group)
+
+
+def test_prepare_images_command_writes_the_converted_set(tmp_path):
+    out = tmp_path / "ImageNet16-120.npz"
+    files = [str(p) for p in batch_files("imagenet")]
+    assert cli.main(["prepare-images", "--dataset", "ImageNet16-120", "--freerea-batches",
+                     *files, "--out", str(out)]) == 0
+    with np.load(out) as npz:
+        assert npz["x"].shape == (960, 16, 16, 3) and int((npz["y"] >= 0).sum()) == 106
