@@ -1,6 +1,7 @@
 # zeroshot-nas: training-free NAS, from benchmark download to paper.
 # Thin on purpose: configuration and validation, the stage files, and the final targets.
-# Every rule calls `zeroshot-nas <command>`; the logic lives in src/zeroshot_nas.
+# Every rule runs workflow/scripts/step.py, i.e. the function of its name in
+# zeroshot_nas.pipeline.steps; the logic lives in src/zeroshot_nas.
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -34,10 +35,9 @@ localrules:
     all,
     fetch_source,
     sample_archs,
-    timing_archs,
 
 
 rule all:
     input:
-        final_targets(),
+        PLAN.final_targets(),
     default_target: True

@@ -136,8 +136,6 @@ def load_rules(tmp_path: Path):
 
 
 def test_every_rule_names_an_existing_conda_env(tmp_path):
-    if not (REPO_ROOT / "Snakefile").exists():
-        pytest.skip("the workflow (Snakefile) is not in this checkout yet")
     rules = [r for r in load_rules(tmp_path) if Path(r.basedir) == REPO_ROOT / "workflow" / "rules"]
     assert len(rules) >= 6, [r.name for r in rules]
     without = sorted(r.name for r in rules if not r.conda_env)

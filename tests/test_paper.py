@@ -13,7 +13,11 @@ import pytest
 from test_stats import real_scores_table
 
 from zeroshot_nas import cli
-from zeroshot_nas.stats import analysis, paper
+from zeroshot_nas.errors import UserError
+from zeroshot_nas.paper import build
+from zeroshot_nas.paper import tables as paper
+from zeroshot_nas.proxies import REGISTRY
+from zeroshot_nas.stats import analysis
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PAPERS = REPO_ROOT.parent / "shared" / "papers"
@@ -59,29 +63,28 @@ def test_published_ssnr_and_percentiles_match_paper_texts():
 
 
 def test_ps_table1_from_registry_matches_paper_marks():
-    registry = pytest.importorskip("zeroshot_nas.proxies").REGISTRY
-    t = paper.ps_table1({}, paper.load_published(), registry)
-    if not t["in_registry"].all():
-        pytest.skip("the proxy registry lacks some parameters-scoring scores")
+    t = paper.ps_table1({}, paper.load_published(), REGISTRY)
+    assert t["in_registry"].all()
     for feat in ("noise", "parameter_space", "cosine_similarity"):
         assert (t[feat] == t[f"{feat}_paper"]).all(), feat
 
 
-def test_build_pdf_without_latexmk(monkeypatch, capsys, tmp_path):
+def test_build_pdf_without_latexmk_says_what_to_install(monkeypatch, capsys, tmp_path):
     (tmp_path / "main.tex").write_text("\\documentclass{article}\\begin{document}x\\end{document}")
-    monkeypatch.setattr(paper.shutil, "which", lambda _name: None)
-    assert paper.build_pdf(tmp_path) is None
-    assert "latexmk not found, PDF skipped" in capsys.readouterr().out
-    assert cli.main(["build-paper", "--paper-dir", str(tmp_path)]) == 0
+    (tmp_path / "generated").mkdir()
+    monkeypatch.setattr(build.shutil, "which", lambda _name: None)
+    with pytest.raises(UserError, match="latexmk not found.*apt-get install latexmk"):
+        build.build_pdf(tmp_path / "main.tex", tmp_path / "generated", tmp_path / "main.pdf")
+    assert cli.main(["build-paper", "--generated", str(tmp_path / "generated"),
+                     "--main", str(tmp_path / "main.tex")]) == 2
+    assert "latexmk not found" in capsys.readouterr().err
 
 
 def test_pipeline_commands_produce_every_file(tmp_path):
     df = real_scores_table(150)
     scores = tmp_path / "scores.parquet"
     df.to_parquet(scores)
-    registry = pytest.importorskip("zeroshot_nas.proxies").REGISTRY
-    if not {"params", "flops"} <= set(registry):
-        pytest.skip("the proxy registry lacks params/flops")
+    assert {"params", "flops"} <= set(REGISTRY)
     stats_dir, fig_dir = tmp_path / "stats", tmp_path / "figures"
     combo = ["params", "flops"] if "flops" in set(df["score"]) else ["params"]
     assert cli.main(["stats", "--scores", str(scores), "--out", str(stats_dir),
@@ -97,8 +100,6 @@ def test_pipeline_commands_produce_every_file(tmp_path):
             assert (fig_dir / f"{name}.{ext}").stat().st_size > 0, (name, ext)
     assert (fig_dir / "figures_manifest.json").exists()
     paper_dir = tmp_path / "paper"
-    paper_dir.mkdir()
-    shutil.copy(REPO_ROOT / "paper" / "main.tex", paper_dir)
     assert cli.main(["paper-tables", "--stats", str(stats_dir), "--out",
                      str(paper_dir / "generated"), "--figures", str(fig_dir)]) == 0
     gen = paper_dir / "generated"
@@ -113,8 +114,8 @@ def test_pipeline_commands_produce_every_file(tmp_path):
     best = pd.read_csv(stats_dir / "best_retrieved.csv")
     assert np.isfinite(best.select_dtypes("number").to_numpy()).all()
     if shutil.which("latexmk"):
-        assert cli.main(["build-paper", "--paper-dir", str(paper_dir)]) == 0
-        pdf = paper_dir / "build" / "main.pdf"
+        assert cli.main(["build-paper", "--generated", str(gen)]) == 0
+        pdf = paper_dir / "main.pdf"
         assert pdf.stat().st_size > 10_000
 
 

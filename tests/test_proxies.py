@@ -15,6 +15,7 @@ from torch import nn
 
 from zeroshot_nas import spaces
 from zeroshot_nas.proxies import REGISTRY, Protocol, get_spec, score_architecture
+from zeroshot_nas.proxies.immunity import noise_immunity
 from zeroshot_nas.proxies.jacobian import epe_score
 from zeroshot_nas.proxies.linalg import (
     K_JS,
@@ -26,7 +27,6 @@ from zeroshot_nas.proxies.linalg import (
 )
 from zeroshot_nas.proxies.naswot import naswot_from_kernel
 from zeroshot_nas.proxies.network import bypass_batchnorm, weight_layers
-from zeroshot_nas.proxies.noise import noise_immunity
 from zeroshot_nas.proxies.parameters import tensor_scores, weighted_mean
 from zeroshot_nas.proxies.runner import context_for
 from zeroshot_nas.proxies.synflow import ssnr_layerwise_value, ssnr_value, synflow_layers
@@ -54,6 +54,7 @@ ISSUE_KEYS = [
     "wpjs",
     "wpjsi",
     "ni",
+    "ni_eta",
     "synflow",
     "logsynflow",
     "snip",
@@ -98,7 +99,8 @@ def test_registry_has_exactly_the_issue_keys():
         spec = get_spec(name)
         assert spec.name == name and spec.paper and spec.description
     assert not get_spec("ntk").higher_is_better
-    assert not get_spec("ni").higher_is_better
+    assert not get_spec("ni_eta").higher_is_better
+    assert get_spec("ni").higher_is_better  # the authors' transform of η
     assert get_spec("naswot").higher_is_better
     bounded = {n for n in ISSUE_KEYS if get_spec(n).bounded01}
     assert bounded == {
@@ -331,10 +333,13 @@ def test_cross_entropy_scores_match_direct_computation():
     assert res["plain"] == pytest.approx(
         float(sum((w * gi).sum() for w, gi in zip(ws, gw, strict=True))), rel=1e-4, abs=1e-7
     )
+    # zero-cost-nas: per output channel 0.5·mean(g²), broadcast over that channel's weight
+    # slice (p_utils.reshape_elements), then every element summed.
     fisher = 0.0
-    for a, gr in zip(acts, ga, strict=True):
+    for a, gr, w in zip(acts, ga, ws, strict=True):
         gnk = (a * gr).sum(dim=(2, 3)) if a.dim() == 4 else a * gr
-        fisher += float(0.5 * gnk.pow(2).mean(0).sum())
+        per_channel = 0.5 * gnk.pow(2).mean(0)
+        fisher += float(per_channel[:, None].expand(w.shape[0], w[0].numel()).sum())
     assert res["fisher"] == pytest.approx(fisher, rel=1e-4)
 
 
@@ -475,9 +480,9 @@ def test_bypass_batchnorm_restores_forward():
     assert "forward" not in bn.__dict__
 
 
-def test_ni_of_a_network_cut_off_from_its_input_is_nan():
+def test_ni_eta_of_a_network_cut_off_from_its_input_is_nan():
     """η of a dead network would be (near) zero, i.e. 'best': it must be flagged instead."""
-    from zeroshot_nas.proxies.noise import input_independent
+    from zeroshot_nas.proxies.immunity import input_independent
 
     assert input_independent(torch.zeros(4, 3, 2, 2))
     assert input_independent(torch.ones(4, 3).mul(0.5))
@@ -485,7 +490,7 @@ def test_ni_of_a_network_cut_off_from_its_input_is_nan():
     cut_off = "|avg_pool_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|none~1|none~2|"
     x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     results = score_architecture(
-        "nb201", cut_off, "cifar10", (x, None), ["ni"], Protocol(batch_size=8, seed=0)
+        "nb201", cut_off, "cifar10", (x, None), ["ni_eta"], Protocol(batch_size=8, seed=0)
     )
     assert results[0].status == "nan" and math.isnan(results[0].value)
     assert "degenerate" in results[0].extra

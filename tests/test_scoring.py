@@ -17,8 +17,10 @@ from conftest import SHARED_DATA
 
 from zeroshot_nas import spaces
 from zeroshot_nas.cli import main as cli_main
+from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import Protocol
-from zeroshot_nas.scoring import COLUMNS, cache_path, score_archs
+from zeroshot_nas.score_cache import batch_digest
+from zeroshot_nas.scoring import COLUMNS, cache_folder, score_archs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NPZ = SHARED_DATA / "images" / "ImageNet16-120.npz"
@@ -47,14 +49,10 @@ def test_table_columns_values_and_cache_layout(npz, tmp_path):
     assert len(back) == 6 and set(back["seed"]) == {3}
     assert set(back["protocol_key"]) == {PROTO.key()}
     pd.testing.assert_frame_equal(back, table.reset_index(drop=True), check_like=False)
+    folder = cache_folder(tmp_path / "cache", Protocol(batch_size=8, seed=3), "nb201", DS,
+                          batch_digest(*draw_batch(npz, DS, 8, 3)))
     for arch in ARCHS[:3]:
-        path = cache_path(
-            tmp_path / "cache",
-            Protocol(batch_size=8, seed=3),
-            "nb201",
-            DS,
-            spaces.arch_id("nb201", arch),
-        )
+        path = folder / f"{spaces.arch_id('nb201', arch)}.json"
         assert path.exists(), path
         json.loads(path.read_text())  # strict JSON (non-finite values stored as null)
     # The all-`none` arch has identical codes for every image: naswot is -inf, kept as such.
@@ -112,7 +110,7 @@ def test_resume_after_kill(npz, tmp_path):
         "--threads",
         "1",
     ]
-    folder = cache_path(cache, PROTO, "nb201", DS, "x").parent
+    folder = cache_folder(cache, PROTO, "nb201", DS, batch_digest(*draw_batch(npz, DS, 8, 0)))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120

@@ -153,9 +153,9 @@ def test_unknown_space_and_dataset_are_named() -> None:
 
 def test_datasets() -> None:
     assert spaces.DATASETS == {
-        "cifar10": spaces.DatasetSpec(10, 32),
-        "cifar100": spaces.DatasetSpec(100, 32),
-        "ImageNet16-120": spaces.DatasetSpec(120, 16),
+        "cifar10": spaces.DatasetSpec(10, 32, "CIFAR-10"),
+        "cifar100": spaces.DatasetSpec(100, 32, "CIFAR-100"),
+        "ImageNet16-120": spaces.DatasetSpec(120, 16, "ImageNet16-120"),
     }
 
 
@@ -364,9 +364,10 @@ def test_cell_edges_follow_the_arch_string() -> None:
         nn.Identity,
         nb201.ReLUConvBN,
         nb201.ReLUConvBN,
-        nn.AvgPool2d,
+        nb201.AvgPool3x3,
         nn.Identity,
     ]
+    assert isinstance(cell.layers[4], nn.AvgPool2d)
     assert cell.layers[2].op[1].kernel_size == (1, 1)
     assert cell.layers[3].op[1].kernel_size == (3, 3)
     # node 1 = none(x) = 0; node 2 = skip(x) + conv1x1(node 1);
@@ -439,3 +440,19 @@ def test_analytic_counts_are_fast() -> None:
         for a in archs:
             nb201.cost(a, spaces.DATASETS[dataset].num_classes, spaces.DATASETS[dataset].image_size)
     assert time.perf_counter() - start < 20
+
+
+def test_avg_pool_op_equals_torch_pooling_forward_and_backward() -> None:
+    # The op runs its pooling channels_last on CPU (speed): values and gradients must be
+    # those of nn.AvgPool2d(3, 1, 1, count_include_pad=False) on the NCHW tensor.
+    reference = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    for dtype in (torch.float32, torch.float64):
+        x = torch.randn(4, 8, 9, 7, dtype=dtype, generator=torch.Generator().manual_seed(0))
+        a, b = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+        out_a, out_b = nb201.AvgPool3x3()(a), reference(b)
+        assert out_a.is_contiguous() and out_a.shape == out_b.shape
+        torch.testing.assert_close(out_a, out_b, rtol=0, atol=4 * torch.finfo(dtype).eps)
+        weights = torch.randn(out_a.shape, dtype=dtype, generator=torch.Generator().manual_seed(1))
+        (out_a * weights).sum().backward()
+        (out_b * weights).sum().backward()
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=16 * torch.finfo(dtype).eps)

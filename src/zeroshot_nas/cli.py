@@ -12,13 +12,16 @@ import importlib
 import logging
 import sys
 
+from zeroshot_nas.errors import UserError
+
 COMMAND_MODULES = (
     "zeroshot_nas.data.commands",
     "zeroshot_nas.proxies.commands",
-    "zeroshot_nas.workflow_commands",
+    "zeroshot_nas.pipeline.commands",
     "zeroshot_nas.stats.commands",
     "zeroshot_nas.plots.commands",
     "zeroshot_nas.search.commands",
+    "zeroshot_nas.paper.commands",
 )
 
 
@@ -29,15 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            # Only tolerate the command module itself being absent (a stage not installed);
-            # a missing dependency inside it must surface.
-            if err.name != module_name:
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
@@ -50,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         result = args.func(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
-        # Known, user-facing failures: one clear line, non-zero exit, no traceback noise.
+    except (UserError, ValueError, FileNotFoundError) as err:
+        # Problems the user can fix: one clear line, non-zero exit. Anything else (a bug,
+        # torch's own RuntimeError) propagates with its traceback.
         print(f"zeroshot-nas {args.command}: error: {err}", file=sys.stderr)
         return 2
     return int(result or 0)

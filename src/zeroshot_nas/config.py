@@ -8,12 +8,16 @@ any job starts, with a message that names the offending key.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -49,6 +53,38 @@ def load_schema(schema_path: Path | str | None = None) -> dict:
     path = Path(schema_path) if schema_path else DEFAULT_SCHEMA
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+@cache
+def _schema() -> dict:
+    return load_schema()
+
+
+def schema_property(section: str, key: str) -> dict:
+    """The schema of one setting: ``section`` is a top-level key (``stats``, ``search``,
+    ``timing``, ...) or ``experiment`` (the per-experiment settings)."""
+    schema = _schema()
+    node = schema["$defs"]["experiment"] if section == "experiment" else \
+        schema["properties"][section]
+    return node["properties"][key]
+
+
+def schema_default(section: str, key: str) -> Any:
+    """The default of one setting, from the schema: the one home of defaults. Lists come back
+    as tuples, so that frozen settings objects can hold them."""
+    value = copy.deepcopy(schema_property(section, key)["default"])
+    return tuple(value) if isinstance(value, list) else value
+
+
+def schema_default_root(key: str) -> Any:
+    """The default of a top-level setting (``cache_dir``, ...), from the schema."""
+    return copy.deepcopy(_schema()["properties"][key]["default"])
+
+
+def schema_choices(section: str, key: str) -> tuple:
+    """The allowed values of an enumerated setting, from the schema."""
+    prop = schema_property(section, key)
+    return tuple(prop.get("enum") or prop["items"]["enum"])
 
 
 def validate_config(config: dict, schema_path: Path | str | None = None) -> dict:
@@ -88,12 +124,63 @@ def _check_proxy_names(names: list[str], key: str) -> None:
         )
 
 
+SPACE_SIZES = {"nb201": 15625, "nats_sss": 32768}
+# Labelled images of the bundled FreeREA batches (ImageNet16: labels 1..120 of ImageNet-1000).
+FREEREA_LABELLED = {"cifar10": 960, "cifar100": 960, "ImageNet16-120": 106}
+
+
+def _check_experiment(config: dict, name: str, e: dict) -> None:
+    key = f"experiments.{name}"
+    if e["proxies"] != "all":
+        _check_proxy_names(e["proxies"], f"{key}.proxies")
+    for dataset in e["datasets"]:
+        check_image_source(config, dataset)
+        if image_source(config, dataset) == FREEREA and \
+                e["batch_size"] > FREEREA_LABELLED[dataset]:
+            raise ConfigError(f"config key '{key}.batch_size': {e['batch_size']} images per batch, "
+                              f"but the bundled {dataset} images hold {FREEREA_LABELLED[dataset]} "
+                              f"labelled ones (give your own images in data.images.{dataset})")
+    size = SPACE_SIZES[e["space"]]
+    if e["n_archs"] != "all" and e["n_archs"] > size:
+        raise ConfigError(f"config key '{key}.n_archs': {e['n_archs']} architectures requested, "
+                          f"but {e['space']} has {size:,} (use 'all')")
+    # YAML's 0.0 passes JSON Schema's "integer"; a seed names a cache folder, so it must be exact.
+    for field in ("seeds",):
+        bad = [v for v in e[field] if not isinstance(v, int) or isinstance(v, bool)]
+        if bad:
+            raise ConfigError(f"config key '{key}.{field}': {bad} — seeds are integers (0, 1, ...)")
+    if e["ntk_batch_size"] > e["batch_size"]:
+        raise ConfigError(f"config key '{key}.ntk_batch_size': {e['ntk_batch_size']} is larger "
+                          f"than the batch ({e['batch_size']} images); the NTK is formed on the "
+                          "batch's first ntk_batch_size images")
+
+
+def check_devices(config: dict, local_run: bool) -> None:
+    """``device: cuda`` needs CUDA where the jobs run: an error for a local run, a warning
+    where jobs go to a cluster (a login node has no GPU of its own)."""
+    wanting = [name for name, e in config["experiments"].items() if e["device"] == "cuda"]
+    if not wanting:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    message = (f"experiments {', '.join(wanting)} ask for device: cuda, but this machine has no "
+               "CUDA device")
+    if local_run:
+        raise ConfigError(f"config key 'experiments.{wanting[0]}.device': {message} (use cpu or "
+                          "auto, or run with a cluster profile whose nodes have GPUs)")
+    log.warning("%s; the scoring jobs must run on GPU nodes", message)
+
+
 def _check_semantics(config: dict) -> None:
     for name, experiment in config["experiments"].items():
-        if experiment["proxies"] != "all":
-            _check_proxy_names(experiment["proxies"], f"experiments.{name}.proxies")
-        for dataset in experiment["datasets"]:
-            check_image_source(config, dataset)
+        _check_experiment(config, name, experiment)
+    n_min = min((SPACE_SIZES[e["space"]] if e["n_archs"] == "all" else e["n_archs"])
+                for e in config["experiments"].values())
+    if config["stats"]["best_of_n"] > n_min:
+        raise ConfigError(f"config key 'stats.best_of_n': {config['stats']['best_of_n']} "
+                          f"architectures per run, but an experiment scores only {n_min}")
     if config["timing"]["proxies"] != "all":
         _check_proxy_names(config["timing"]["proxies"], "timing.proxies")
     _check_proxy_names(config["stats"]["rank_combination"], "stats.rank_combination")

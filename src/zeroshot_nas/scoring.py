@@ -1,19 +1,16 @@
 """Score many architectures with a resumable per-architecture cache and a long Parquet table.
 
-Cache layout: ``cache_dir/<protocol key>/<space>/<dataset>/seed<seed>/<arch_id>.json``, one
-file per architecture, written atomically after the architecture is done. A killed job
-loses at most the architecture in flight; a rerun with more proxies (or another seed)
-computes only what is missing; a changed protocol lands in another key folder.
+The cache (:mod:`zeroshot_nas.score_cache`) is written after each architecture, so a killed
+job loses at most the architecture in flight; a rerun with more proxies (or another seed)
+computes only what is missing; a changed protocol, batch of images or score definition
+computes anew.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,10 +21,11 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from zeroshot_nas import spaces
-from zeroshot_nas.proxies import Protocol, resolve_names
+from zeroshot_nas import io, spaces
+from zeroshot_nas.proxies import Protocol, get_spec, resolve_names
 from zeroshot_nas.proxies.numerics import resolve_device
-from zeroshot_nas.proxies.runner import MODES, score_architecture
+from zeroshot_nas.proxies.runner import ENGINE_VERSION, MODES, score_architecture
+from zeroshot_nas.score_cache import ScoreCache, batch_digest, entry_value, make_entry
 
 log = logging.getLogger(__name__)
 
@@ -50,60 +48,18 @@ COLUMNS = [
     "protocol_key",
     "extra",
 ]
-_NONFINITE = {"nan": math.nan, "+inf": math.inf, "-inf": -math.inf, "error": math.nan}
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def cache_folder(cache_dir: str | Path, protocol: Protocol, space: str, dataset: str,
+                 digest: str) -> Path:
+    """The cache folder of one protocol, space, data set, seed and batch (see score_cache)."""
+    return (Path(cache_dir) / protocol.key() / space / dataset / f"seed{protocol.seed}"
+            / f"batch-{digest}")
 
 
-def cache_path(cache_dir: Path, protocol: Protocol, space: str, dataset: str, arch_id: str) -> Path:
-    """Where one architecture's scores under ``protocol`` are cached."""
-    return (
-        Path(cache_dir)
-        / protocol.key()
-        / space
-        / dataset
-        / f"seed{protocol.seed}"
-        / f"{arch_id}.json"
-    )
-
-
-def _load_cache(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        # Only atomic renames write here, so a broken file was edited by hand: refuse to guess.
-        raise RuntimeError(f"corrupt score cache file {path}: {err}") from err
-
-
-def _entry(value: float, status: str, seconds: float, extra: dict[str, Any]) -> dict[str, Any]:
-    # Strict JSON has no NaN/inf: non-finite values are stored as null and rebuilt from status.
-    return {
-        "value": value if math.isfinite(value) else None,
-        "status": status,
-        "seconds": seconds,
-        "extra": extra,
-    }
-
-
-def _value(entry: dict[str, Any]) -> float:
-    if entry["value"] is None:
-        return _NONFINITE[entry["status"]]
-    return float(entry["value"])
+def definition(name: str) -> dict[str, int]:
+    """What a cached value of ``name`` was computed with: its score and engine versions."""
+    return {"score": get_spec(name).version, "engine": ENGINE_VERSION}
 
 
 def score_archs(
@@ -138,90 +94,101 @@ def score_archs(
     from zeroshot_nas.data.images import draw_batch
 
     x, y = draw_batch(images_npz, dataset, protocol.batch_size, protocol.seed, labelled=True)
+    cache = ScoreCache(cache_folder(cache_dir, protocol, space, dataset, batch_digest(x, y)))
     batch = (torch.as_tensor(x), torch.as_tensor(y))
-    device = resolve_device(protocol.device)
-    key = protocol.key()
+    header = {"space": space, "dataset": dataset, "seed": protocol.seed,
+              "protocol": protocol.__dict__ | {"key": protocol.key()}}
     rows: list[dict[str, Any]] = []
     computed = cached = 0
-    bar = tqdm(
-        canonical,
-        desc=f"score {space}/{dataset}/seed{seed}",
-        unit="arch",
-        file=sys.stderr,
-        disable=not progress,
-        mininterval=5.0,
-        dynamic_ncols=True,
-    )
+    bar = tqdm(canonical, desc=f"score {space}/{dataset}/seed{seed}", unit="arch",
+               file=sys.stderr, disable=not progress, mininterval=5.0, dynamic_ncols=True)
     for arch in bar:
         ident = spaces.arch_id(space, arch)
-        path = cache_path(Path(cache_dir), protocol, space, dataset, ident)
-        data = _load_cache(path)
-        have = data.setdefault("modes", {}).setdefault(mode, {})
-        missing = [n for n in names if n not in have]
+        entries = _cached_entries(cache, ident, mode, names)
+        missing = [n for n in names if n not in entries]
         if missing:
-            results = score_architecture(space, arch, dataset, batch, missing, protocol, mode)
-            for r in results:
-                have[r.score] = _entry(r.value, r.status, r.seconds, r.extra)
-            data.update(
-                {
-                    "arch": arch,
-                    "arch_id": ident,
-                    "space": space,
-                    "dataset": dataset,
-                    "seed": protocol.seed,
-                    "protocol": protocol.__dict__ | {"key": key},
-                }
-            )
-            atomic_write_text(path, json.dumps(data, sort_keys=True))
+            fresh = {r.score: make_entry(r.value, r.status, r.seconds, r.extra, definition(r.score))
+                     for r in score_architecture(space, arch, dataset, batch, missing, protocol,
+                                                 mode)}
+            cache.merge(ident, header | {"arch": arch, "arch_id": ident}, mode, fresh)
+            entries.update(fresh)
             computed += 1
         else:
             cached += 1
         bar.set_postfix(computed=computed, cached=cached, refresh=False)
-        for name in names:
-            e = have[name]
-            rows.append(
-                {
-                    "space": space,
-                    "arch": arch,
-                    "arch_id": ident,
-                    "dataset": dataset,
-                    "seed": protocol.seed,
-                    "score": name,
-                    "value": _value(e),
-                    "status": e["status"],
-                    "seconds": float(e["seconds"]),
-                    "mode": mode,
-                    "batch_size": protocol.batch_size,
-                    "bn_mode": protocol.bn_mode,
-                    "dtype": protocol.dtype,
-                    "init": protocol.init,
-                    "device": device.type,
-                    "protocol_key": key,
-                    "extra": json.dumps(e["extra"], sort_keys=True),
-                }
-            )
+        rows += [_row(space, arch, ident, dataset, name, entries[name], mode, protocol)
+                 for name in names]
     bar.close()
     table = pd.DataFrame(rows, columns=COLUMNS)
-    counts = Counter(zip(table["score"], table["status"], strict=True))
-    bad = {f"{s}:{st}": n for (s, st), n in sorted(counts.items()) if st != "ok"}
-    log.info(
-        "scored %d archs (%d computed, %d from cache); non-ok statuses: %s",
-        len(canonical),
-        computed,
-        cached,
-        bad or "none",
-    )
+    _log_statuses(table, len(canonical), computed, cached)
     if out_parquet is not None:
-        out = Path(out_parquet)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            table.to_parquet(tmp, index=False)
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        io.write_parquet(out_parquet, table)
     table.attrs["computed"] = computed
     table.attrs["cached"] = cached
     return table
+
+
+def _cached_entries(cache: ScoreCache, arch_id: str, mode: str,
+                    names: list[str]) -> dict[str, dict[str, Any]]:
+    data = cache.load(arch_id)
+    usable = {name: cache.usable(data, mode, name, definition(name)) for name in names}
+    return {name: entry for name, entry in usable.items() if entry is not None}
+
+
+def _row(space: str, arch: str, ident: str, dataset: str, name: str, entry: dict[str, Any],
+         mode: str, protocol: Protocol) -> dict[str, Any]:
+    return {
+        "space": space,
+        "arch": arch,
+        "arch_id": ident,
+        "dataset": dataset,
+        "seed": protocol.seed,
+        "score": name,
+        "value": entry_value(entry),
+        "status": entry["status"],
+        "seconds": float(entry["seconds"]),
+        "mode": mode,
+        "batch_size": protocol.batch_size,
+        "bn_mode": protocol.bn_mode,
+        "dtype": protocol.dtype,
+        "init": protocol.init,
+        "device": resolve_device(protocol.device).type,
+        "protocol_key": protocol.key(),
+        "extra": json.dumps(entry["extra"], sort_keys=True),
+    }
+
+
+def _log_statuses(table: pd.DataFrame, n_archs: int, computed: int, cached: int) -> None:
+    counts = Counter(zip(table["score"], table["status"], strict=True))
+    bad = {f"{s}:{st}": n for (s, st), n in sorted(counts.items()) if st != "ok"}
+    log.info("scored %d archs (%d computed, %d from cache); non-ok statuses: %s",
+             n_archs, computed, cached, bad or "none")
+
+
+def merge_scores(shards: list[Path], benchmark: Path | None, out: Path) -> pd.DataFrame:
+    """Concatenate shard score tables and join the benchmark columns on (arch, dataset)."""
+    if not shards:
+        raise ValueError("merge-scores: no shard files given")
+    scores = pd.concat([pd.read_parquet(p) for p in shards], ignore_index=True)
+    key = ["space", "arch", "dataset", "seed", "score"]
+    dup = scores.duplicated(key)
+    if dup.any():
+        example = scores.loc[dup, key].iloc[0].to_dict()
+        raise ValueError(f"merge-scores: {int(dup.sum())} duplicated score rows, e.g. {example}")
+    if benchmark is not None:
+        table = pd.read_parquet(benchmark)
+        bench_cols = [c for c in table.columns if c not in scores.columns or c in ("arch", "dataset")]
+        scores = scores.merge(table[bench_cols], on=["arch", "dataset"], how="left")
+        missing = scores["test_acc"].isna() & scores["space"].eq("nb201")
+        if missing.any():
+            raise ValueError(
+                f"merge-scores: {int(missing.sum())} rows have no benchmark entry, e.g. "
+                f"{scores.loc[missing, 'arch'].iloc[0]!r}"
+            )
+    status_counts = scores.groupby(["score", "status"]).size()
+    not_ok = status_counts.drop(index="ok", level="status", errors="ignore")
+    for (score, status), count in not_ok.items():
+        log.warning("score %s: %d value(s) with status %s (kept, never dropped)", score, count, status)
+    io.write_parquet(out, scores)
+    log.info("merged %d rows from %d shards into %s", len(scores), len(shards), out)
+    return scores

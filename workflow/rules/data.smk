@@ -3,50 +3,48 @@
 
 rule fetch_source:
     output:
-        f"{DOWNLOADS}/{{relpath}}",
+        f"{PLAN.downloads}/{{relpath}}",
     wildcard_constraints:
-        relpath="|".join(re.escape(source_path(k)[len(DOWNLOADS) + 1 :]) for k in SOURCES),
+        relpath="|".join(re.escape(s.relpath.as_posix()) for s in PLAN.sources.values()),
     params:
-        key=fetch_key,
-        dest=lambda w, output: output[0][: -len(w.relpath) - 1],
-        mirror=f"--mirror {MIRROR}" if MIRROR else "",
+        key=lambda w: PLAN.key_of_download(w.relpath),
+        downloads=lambda w, output: output[0][: -len(w.relpath) - 1],
+        mirror=str(PLAN.mirror) if PLAN.mirror else None,
+        registry=str(REPO / config["data"]["sources"]),
     log:
         "logs/fetch/{relpath}.log",
     retries: 2
     conda:
         ENV
-    shell:
-        "python -m zeroshot_nas.cli fetch --key {params.key} --dest {params.dest} {params.mirror}"
-        " > {log} 2>&1"
+    script:
+        STEP
 
 
 rule build_benchmark:
     input:
-        benchmark_sources(),
+        **PLAN.group("benchmark"),
     output:
         "data/benchmarks/nb201.parquet",
     params:
-        downloads=lambda w, input: download_root(input[0]),
+        registry=str(REPO / config["data"]["sources"]),
     log:
         "logs/build_benchmark.log",
     conda:
         ENV
-    shell:
-        "python -m zeroshot_nas.cli build-benchmark --downloads {params.downloads}"
-        " --out {output} > {log} 2>&1"
+    script:
+        STEP
 
 
 rule prepare_images:
     input:
-        image_input,
+        lambda w: PLAN.image_inputs(w.dataset),
     output:
         "data/images/{dataset}.npz",
     params:
-        source=image_args,
+        source=lambda w: PLAN.image_source(w.dataset),
     log:
         "logs/prepare_images/{dataset}.log",
     conda:
         ENV
-    shell:
-        "python -m zeroshot_nas.cli prepare-images --dataset {wildcards.dataset} {params.source}"
-        " --out {output} > {log} 2>&1"
+    script:
+        STEP

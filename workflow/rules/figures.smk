@@ -1,21 +1,20 @@
-# Stage 5: the papers' figures for the report experiment, into figures/.
+# Stage 5: the papers' figures for the report experiment.
 
 
 rule figures:
     input:
-        scores=f"results/{REPORT}/scores.parquet",
-        stats=f"results/{REPORT}/stats",
+        scores=f"results/{PLAN.report}/scores.parquet",
+        stats=f"results/{PLAN.report}/stats",
     output:
         report(
-            directory("figures/paper"),
+            directory(f"results/{PLAN.report}/figures"),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Paper figures",
         ),
     log:
-        "logs/figures.log",
+        f"logs/{PLAN.report}/figures.log",
     conda:
         ENV
-    shell:
-        "python -m zeroshot_nas.cli figures --scores {input.scores} --stats {input.stats}"
-        " --out {output} > {log} 2>&1"
+    script:
+        STEP

@@ -3,24 +3,52 @@
 
 rule search:
     input:
-        scores="results/{exp}/scores.parquet",
-        benchmark="data/benchmarks/nb201.parquet",
-        images="data/images/{dataset}.npz",
+        scores=rules.merge_scores.output[0],
+        benchmark=rules.build_benchmark.output[0],
+        images=rules.prepare_images.output[0],
     output:
         "results/{exp}/search/runs/{algorithm}/{dataset}.parquet",
     params:
-        args=search_args,
-    threads: lambda w: EXPERIMENTS[w.exp]["threads"]
+        space=lambda w: experiment(w).space,
+        search=config["search"],
+        rank_combination=config["stats"]["rank_combination"],
+        live=lambda w: PLAN.search_live(w.algorithm),
+        protocol=lambda w: experiment(w).protocol,
+        score_seed=lambda w: experiment(w).seeds[0],
+        cache_dir=PLAN.cache_dir,
+    threads: job_resources("threads")
     resources:
-        mem_mb=lambda w: EXPERIMENTS[w.exp]["mem_mb"],
-        runtime=lambda w: EXPERIMENTS[w.exp]["runtime"],
-        gpu=lambda w: int(EXPERIMENTS[w.exp]["device"] == "cuda"),
+        mem_mb=job_resources("mem_mb"),
+        runtime=job_resources("runtime"),
+        gpu=job_resources("gpu"),
     log:
         "logs/{exp}/search/{algorithm}/{dataset}.log",
     benchmark:
         "results/{exp}/benchmarks/search/{algorithm}/{dataset}.tsv"
     conda:
         ENV
-    shell:
-        "python -m zeroshot_nas.cli search {params.args} --scores {input.scores}"
-        " --benchmark {input.benchmark} --out {output} > {log} 2>&1"
+    script:
+        STEP
+
+
+rule search_tables:
+    input:
+        runs=PLAN.search_runs(),
+        benchmark=rules.build_benchmark.output[0],
+    output:
+        tables=directory(f"results/{PLAN.report}/search/tables"),
+        figures=report(
+            directory(f"results/{PLAN.report}/search/figures"),
+            patterns=["{name}.png"],
+            caption="../report/search.rst",
+            category="Search",
+        ),
+    params:
+        space=PLAN.experiments[PLAN.report].space,
+        paper_dir=f"results/{PLAN.report}/paper",
+    log:
+        f"logs/{PLAN.report}/search_tables.log",
+    conda:
+        ENV
+    script:
+        STEP

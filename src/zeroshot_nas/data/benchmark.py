@@ -29,7 +29,7 @@ from .sources import Source, load_registry, publish, verify
 
 log = logging.getLogger(__name__)
 
-DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
+DATASETS: tuple[str, ...] = tuple(spaces.DATASETS)
 NUM_NB201 = 15_625
 COLUMNS: tuple[str, ...] = (
     "index",

@@ -189,7 +189,8 @@ def _labels(dataset: str, y: np.ndarray, path: Path) -> np.ndarray:
 
 def convert_batches(dataset: str, paths: Sequence[str | Path]):
     """An :class:`~zeroshot_nas.data.images.ImageSet` (uint8 N×H×W×3, labels, origin = file
-    name) of the FreeREA batch files of ``dataset``, in the order given."""
+    name) of the FreeREA batch files of ``dataset``, in file-name order (so the result, and
+    every batch drawn from it, does not depend on the order the files were given in)."""
     from .images import ImageSet
 
     if dataset not in DATASETS:
@@ -197,7 +198,7 @@ def convert_batches(dataset: str, paths: Sequence[str | Path]):
     if not paths:
         raise ValueError(f"no FreeREA batch files given for {dataset}")
     xs, ys, origins = [], [], []
-    for p in map(Path, paths):
+    for p in sorted(map(Path, paths), key=lambda path: path.name):
         x, y = read_batch_file(p)
         if y.shape != (len(x),):
             raise FreeREAFormatError(f"FreeREA batch {p}: {y.shape} labels for {len(x)} images")

@@ -317,8 +317,9 @@ def prepare_images(
 ) -> Path:
     """Load ``dataset`` from ``source`` and write ``out`` (``data/images/<dataset>.npz``)."""
     images = read_images(dataset, source, kind=kind)
+    where = f"{len(source)} FreeREA batch files" if isinstance(source, list) else source
     log.info("%s: %d images (%d labelled) from %s", dataset, len(images.y),
-             int((images.y >= 0).sum()), source)
+             int((images.y >= 0).sum()), where)
     return write_images(images, out)
 
 

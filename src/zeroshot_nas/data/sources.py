@@ -38,6 +38,8 @@ import pooch
 import yaml
 from tqdm import tqdm
 
+from zeroshot_nas.errors import UserError
+
 log = logging.getLogger(__name__)
 
 MIRROR_ENV = "ZEROSHOT_NAS_MIRROR"
@@ -92,7 +94,7 @@ _SCHEMA: dict[str, Any] = {
 }
 
 
-class DownloadError(RuntimeError):
+class DownloadError(UserError, RuntimeError):
     """A registered file could not be obtained with the expected content."""
 
 

@@ -8,6 +8,7 @@ what is missing. Nothing here raises because a small configuration scored less.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pandas as pd
 from zeroshot_nas.plots import style
 from zeroshot_nas.stats import analysis, core, names
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class FigureResult:
@@ -452,4 +454,25 @@ def make_all_figures(
                 ps_fig5_slopes(stats, out), ps_percentile(stats, out)]
     results += [nwot_fig1_jacobian_histograms(df, out, d, stats=stats) for d in datasets]
     results += [ssnr_fig2_score_accuracy(df, out, d, stats) for d in datasets]
+    return results
+
+
+def draw_figures(scores: str | Path, stats_dir: str | Path, out: str | Path) -> list[FigureResult]:
+    """Every figure of the papers from a run's merged scores and statistics into ``out``,
+    with ``figures_manifest.json`` saying which were drawn and why others were not."""
+    from zeroshot_nas import io
+
+    df = analysis.load_scores(scores)
+    stats, _ = analysis.read_stats(stats_dir)
+    results = make_all_figures(df, stats, out)
+    manifest = {
+        "made": {r.name: [p.name for p in r.paths] for r in results if r.made},
+        "skipped": {r.name: r.note for r in results if not r.made},
+    }
+    io.write_json(Path(out) / "figures_manifest.json", manifest, indent=2)
+    for r in results:
+        if not r.made:
+            log.warning(r.note)
+    log.info("%d figure(s) drawn into %s, %d skipped", len(manifest["made"]), out,
+             len(manifest["skipped"]))
     return results

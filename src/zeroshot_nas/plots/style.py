@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on cluster nodes or CI
 import matplotlib.pyplot as plt  # noqa: E402
 
+from zeroshot_nas.spaces.common import DATASET_TITLES  # noqa: E402
+
 # Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
 PALETTE = (
     "#0072B2",  # blue
@@ -22,8 +24,7 @@ PALETTE = (
     "#000000",  # black
 )
 DATASET_COLOURS = {"cifar10": PALETTE[0], "cifar100": PALETTE[1], "ImageNet16-120": PALETTE[2]}
-DATASET_LABELS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-                  "ImageNet16-120": "ImageNet16-120"}
+DATASET_LABELS = DATASET_TITLES
 OPTIMUM_COLOUR = "#8B0000"  # the papers' "dark red" benchmark optimum line
 POINT_COLOUR = PALETTE[0]
 

@@ -1,61 +1,54 @@
-"""``zeroshot-nas score`` and ``zeroshot-nas list-proxies``."""
+"""``zeroshot-nas score``, ``merge-scores`` and ``list-proxies``.
+
+Option defaults are the protocol's, which come from the workflow schema.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from .protocol import BN_MODES, DTYPES, INITS, Protocol
+from .protocol import BN_MODES, DTYPES, INITS, KAIMING_MODES, Protocol
 from .registry import REGISTRY, resolve_names
 
-
-def read_archs(path: str | Path) -> list[str]:
-    """One arch string per line; blank lines and ``#`` comments are ignored."""
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"architecture list {p} does not exist")
-    archs = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()]
-    archs = [a for a in archs if a and not a.startswith("#")]
-    if not archs:
-        raise ValueError(f"architecture list {p} is empty")
-    return archs
+DEFAULT = Protocol()
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     import torch
 
+    from zeroshot_nas.errors import UserError
+    from zeroshot_nas.proxies.numerics import resolve_device
     from zeroshot_nas.scoring import score_archs
+    from zeroshot_nas.spaces.sampling import read_archs
 
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda requested but CUDA is not available")
+        raise UserError("--device cuda requested but CUDA is not available")
     protocol = Protocol(
         batch_size=args.batch_size,
         bn_mode=args.bn_mode,
         dtype=args.dtype,
         init=args.init,
+        kaiming_mode=args.kaiming_mode,
         seed=args.seed,
-        device=args.device
-        if args.device != "auto"
-        else ("cuda" if torch.cuda.is_available() else "cpu"),
+        device=resolve_device(args.device).type,
         ntk_batch_size=args.ntk_batch_size,
     )
-    score_archs(
-        args.space,
-        args.dataset,
-        args.seed,
-        read_archs(args.archs),
-        resolve_names(args.proxies),
-        protocol,
-        args.images,
-        args.cache_dir,
-        args.out,
-        mode=args.mode,
-        progress=not args.no_progress,
-    )
+    score_archs(args.space, args.dataset, args.seed, read_archs(args.archs),
+                resolve_names(args.proxies), protocol, args.images, args.cache_dir, args.out,
+                mode=args.mode, progress=not args.no_progress)
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from zeroshot_nas.scoring import merge_scores
+
+    merge_scores([Path(p) for p in args.shards],
+                 Path(args.benchmark) if args.benchmark else None, Path(args.out))
     return 0
 
 
@@ -74,8 +67,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_protocol_options(p: argparse.ArgumentParser) -> None:
+    """The protocol's options, with the schema's defaults."""
+    p.add_argument("--batch-size", type=int, default=DEFAULT.batch_size)
+    p.add_argument("--ntk-batch-size", type=int, default=DEFAULT.ntk_batch_size)
+    p.add_argument("--bn-mode", choices=BN_MODES, default=DEFAULT.bn_mode)
+    p.add_argument("--dtype", choices=DTYPES, default=DEFAULT.dtype)
+    p.add_argument("--init", choices=INITS, default=DEFAULT.init)
+    p.add_argument("--kaiming-mode", choices=KAIMING_MODES, default=DEFAULT.kaiming_mode)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=DEFAULT.device)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``score`` and ``list-proxies`` to the CLI."""
+    """Add ``score``, ``merge-scores`` and ``list-proxies`` to the CLI."""
     p = subparsers.add_parser("score", help="score architectures with training-free proxies")
     p.add_argument("--space", required=True, choices=["nb201", "nats_sss"])
     p.add_argument("--dataset", required=True)
@@ -83,18 +87,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--archs", required=True, help="file with one arch string per line")
     p.add_argument("--proxies", default="all", help="comma-separated names, or 'all'")
     p.add_argument("--images", required=True, help="prepared image sample (.npz)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--ntk-batch-size", type=int, default=16)
-    p.add_argument("--bn-mode", choices=BN_MODES, default="train")
-    p.add_argument("--dtype", choices=DTYPES, default="float32")
-    p.add_argument("--init", choices=INITS, default="default")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu")
+    add_protocol_options(p)
     p.add_argument("--mode", choices=["fused", "standalone"], default="fused")
     p.add_argument("--cache-dir", required=True)
     p.add_argument("--out", required=True, help="output Parquet file")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
+
+    m = subparsers.add_parser("merge-scores", help="merge shard tables with the benchmark")
+    m.add_argument("--shards", nargs="+", required=True)
+    m.add_argument("--benchmark", default=None)
+    m.add_argument("--out", required=True)
+    m.set_defaults(func=cmd_merge)
 
     q = subparsers.add_parser("list-proxies", help="table of the registered proxies")
     q.add_argument("--verbose-descriptions", action="store_true", help="print definitions too")

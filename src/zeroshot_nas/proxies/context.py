@@ -65,8 +65,12 @@ class ArchContext:
         parts: Iterable[str],
         protocol: Protocol,
         fused: bool = True,
+        network: nn.Module | None = None,
     ) -> None:
         self.space, self.arch, self.dataset = space, arch, dataset
+        # A network given by the caller (a hand-built one in a test, a user's own model)
+        # replaces the space's seeded build.
+        self._given_network = network
         self.protocol = protocol
         self.fused = fused
         self.device = resolve_device(protocol.device)
@@ -125,12 +129,20 @@ class ArchContext:
         self._cache[key] = value
         return value
 
-    def layout(self, x: torch.Tensor) -> torch.Tensor:
-        """The memory layout of a fused pass's input."""
-        # channels_last speeds up the fused passes on CPU (avg-pool above all). On CUDA its
-        # float32 kernels lost precision (H100, TF32 off: snip 3.7e-2, jacob_cov 1.5e-3
-        # relative to float64, NCHW 4e-5 and 8e-7), so CUDA stays NCHW.
-        if self.fused and x.dim() == 4 and self.device.type == "cpu":
+    def layout(self, x: torch.Tensor, gradients: bool) -> torch.Tensor:
+        """The memory layout of a fused pass's input: channels_last on CPU for passes that
+        compute no gradient, NCHW for every pass that does.
+
+        channels_last speeds up CPU forwards, but its float32 convolution and BatchNorm
+        backward kernels lose precision: against float64 on 21 NB201 networks, fused
+        grad_norm, snip and jacob_cov erred up to 7e-4, 8e-4 and 2e-3 with channels_last and
+        6e-5, 5e-5 and 4e-5 with NCHW (``benchmarks/fused_precision.py``). On CUDA
+        channels_last lost precision in forward and backward alike (H100, TF32 off: snip
+        3.7e-2, jacob_cov 1.5e-3; NCHW 4e-5 and 8e-7), so CUDA stays NCHW. The CPU hotspot
+        channels_last was for, average pooling, runs channels_last inside the network's
+        pooling op (``spaces.nb201.AvgPool3x3``).
+        """
+        if self.fused and not gradients and x.dim() == 4 and self.device.type == "cpu":
             return x.contiguous(memory_format=torch.channels_last)
         return x
 
@@ -145,6 +157,8 @@ class ArchContext:
     # ----------------------------------------------------------------- the network
     def network(self) -> nn.Module:
         """The initialised network (built once per context)."""
+        if self._given_network is not None:
+            return self.shared("net", lambda: self._given_network)
         return self.shared(
             "net",
             lambda: build_initialised_network(self.space, self.arch, self.dataset, self.protocol),
@@ -204,7 +218,7 @@ class ArchContext:
         if "fisher" in req:
             for m in weight_layers(net):
                 handles.append(m.register_forward_hook(lambda _m, _i, out, _a=acts: _a.append(out)))
-        x = self.layout(self.x).detach().requires_grad_(need_j)
+        x = self.layout(self.x, gradients=need_j or need_ce).detach().requires_grad_(need_j)
         try:
             t0 = time.perf_counter()
             with torch.enable_grad() if need_j or need_ce else torch.inference_mode():

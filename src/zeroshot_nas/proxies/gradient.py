@@ -85,10 +85,18 @@ def plain(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     needs_labels=True,
     paper=ZCN,
     requires=("fisher",),
-    description="Σ over Conv2d/Linear outputs and channels of 0.5·mean_batch(Σ_spatial a⊙∂L/∂a)²",
+    version=2,
+    description="zero-cost-nas' Fisher: Σ over Conv2d/Linear layers l of n_l · Σ_channels "
+    "0.5·mean_batch(Σ_spatial a⊙∂L/∂a)², n_l = elements per output channel of the weight "
+    "(their per-channel values are broadcast over the weight before the sum)",
 )
 def fisher(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    return float(sum(ctx.fisher_terms())), {}
+    from .network import weight_layers
+
+    terms = ctx.fisher_terms()
+    fan_in = [m.weight[0].numel() for m in weight_layers(ctx.network())]
+    value = float(sum(n * t for n, t in zip(fan_in, terms, strict=True)))
+    return value, {"per_channel_sum": float(sum(terms))}
 
 
 @register(
@@ -131,7 +139,7 @@ def _grasp_forward_mode(ctx: ArchContext, grads: dict[str, torch.Tensor]) -> flo
     g = {k: grads[k] for k in keys}
     y = ctx.labels()
     return mixed_second_derivative(
-        net, lambda out: F.cross_entropy(out, y), ctx.layout(ctx.x), theta, g
+        net, lambda out: F.cross_entropy(out, y), ctx.layout(ctx.x, gradients=True), theta, g
     )
 
 

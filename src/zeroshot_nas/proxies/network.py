@@ -29,7 +29,9 @@ def build_initialised_network(space: str, arch: str, dataset: str, protocol: Pro
         with torch.no_grad():
             for m in net.modules():
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
-                    nn.init.kaiming_normal_(m.weight, nonlinearity="relu", generator=gen)
+                    nn.init.kaiming_normal_(
+                        m.weight, mode=protocol.kaiming_mode, nonlinearity="relu", generator=gen
+                    )
                     if m.bias is not None:
                         m.bias.zero_()
                 elif isinstance(m, BN_TYPES) and m.affine:

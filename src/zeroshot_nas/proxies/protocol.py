@@ -6,34 +6,53 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
+
+from zeroshot_nas.config import schema_choices, schema_default
 
 if TYPE_CHECKING:
     import torch
 
-BN_MODES = ("train", "eval")
-DTYPES = ("float32", "float64")
-INITS = ("default", "kaiming")
+BN_MODES = schema_choices("experiment", "bn_mode")
+DTYPES = schema_choices("experiment", "dtype")
+INITS = schema_choices("experiment", "init")
+KAIMING_MODES = schema_choices("experiment", "kaiming_mode")
 STATUSES = ("ok", "nan", "+inf", "-inf", "error")
 _DEVICE = re.compile(r"^(cpu|cuda)(:\d+)?$")
 
 
+def _default(key: str):
+    return field(default=schema_default("experiment", key))
+
+
 @dataclass(frozen=True)
 class Protocol:
-    """Everything besides the architecture that changes a score's value.
+    """Everything besides the architecture that changes a score's value; defaults come from
+    the workflow schema (``workflow/schemas/config.schema.yaml``).
 
     ``seed`` fixes the initialisation, the image batch and every noise draw. ``ntk_batch_size``
     is the sub-batch (first images of the batch) on which the NTK is formed.
+    ``kaiming_mode`` is the fan of ``init: kaiming`` (no effect with the default init).
     """
 
-    batch_size: int = 64
-    bn_mode: str = "train"
-    dtype: str = "float32"
-    init: str = "default"
+    batch_size: int = _default("batch_size")
+    bn_mode: str = _default("bn_mode")
+    dtype: str = _default("dtype")
+    init: str = _default("init")
     seed: int = 0
     device: str = "cpu"
-    ntk_batch_size: int = 16
+    ntk_batch_size: int = _default("ntk_batch_size")
+    kaiming_mode: str = _default("kaiming_mode")
+
+    @classmethod
+    def from_experiment(cls, experiment: Mapping[str, Any], seed: int = 0,
+                        device: str | None = None) -> Protocol:
+        """The protocol of a validated experiment section (``device`` resolves ``auto``)."""
+        values = {f.name: experiment[f.name] for f in fields(cls)
+                  if f.name not in ("seed", "device") and f.name in experiment}
+        return cls(**values, seed=seed, device=device or experiment.get("device", "cpu"))
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch_size, int) or self.batch_size < 2:
@@ -44,6 +63,9 @@ class Protocol:
             raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         if self.init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.kaiming_mode not in KAIMING_MODES:
+            raise ValueError(f"kaiming_mode must be one of {KAIMING_MODES}, "
+                             f"got {self.kaiming_mode!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.ntk_batch_size, int) or self.ntk_batch_size < 2:
@@ -65,10 +87,12 @@ class Protocol:
         """Short stable hash of the fields that change values (the seed is kept apart: the
         cache lays seeds out as folders). The device type is included: CPU and CUDA kernels
         round differently, and the cache promises bit-identical values."""
-        fields = asdict(self)
-        fields.pop("seed")
-        fields["device"] = self.device_type
-        text = json.dumps(fields, sort_keys=True)
+        values = asdict(self)
+        values.pop("seed")
+        values["device"] = self.device_type
+        if self.init != "kaiming":
+            values.pop("kaiming_mode")  # no effect: protocols that differ only here share values
+        text = json.dumps(values, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

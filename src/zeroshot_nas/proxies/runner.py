@@ -17,6 +17,10 @@ from .protocol import Protocol, ScoreResult, status_of
 from .registry import get_spec, required_parts
 
 MODES = ("fused", "standalone")
+# The version of the shared passes' numerics (network build, memory layouts, pass planning):
+# bump it when a change alters any score's value, so that no cached value of the old code is
+# served (each score's own definition has its version in the registry).
+ENGINE_VERSION = 2
 
 
 def context_for(

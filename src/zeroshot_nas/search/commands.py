@@ -1,8 +1,8 @@
 """Commands ``search`` (one algorithm × data set × R runs → a Parquet of runs) and
 ``search-tables`` (run files → search tables, CSV + LaTeX, and the anytime figure).
 
-Argument defaults are the published settings (100 runs, 1,000 evaluations, N = 10/100/1000,
-12,000 s); the workflow's quick default passes smaller budgets.
+Option defaults are the workflow schema's (``search`` and ``stats.rank_combination``); the
+papers' settings are in the presets.
 """
 
 from __future__ import annotations
@@ -14,8 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from zeroshot_nas import io
+from zeroshot_nas.config import schema_default, schema_default_root
+from zeroshot_nas.proxies.commands import add_protocol_options
+
 from . import algorithms as alg
-from .runner import ALGORITHMS, RANK_SCORES, SearchSettings, run_search
+from .runner import ALGORITHMS, SearchSettings, live_scorer_for, run_search
+
+DEFAULT = SearchSettings()  # the schema's defaults
 
 log = logging.getLogger(__name__)
 
@@ -40,54 +46,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--scores", type=Path, help="merged scores table (Parquet, long format)")
     p.add_argument("--out", required=True, type=Path, help="output Parquet of runs")
-    p.add_argument("--runs", type=int, default=100, help="independent runs (papers 100)")
-    p.add_argument("--seed", type=int, default=0, help="base seed; run r uses [seed, r]")
+    p.add_argument("--runs", type=int, default=schema_default("search", "runs"),
+                   help="independent runs (papers 100)")
+    p.add_argument("--seed", type=int, default=schema_default("search", "seed"),
+                   help="base seed; run r uses [seed, r]")
     p.add_argument(
         "--score-seed", type=int, help="scoring seed of the scores table (default: its smallest)"
     )
     p.add_argument(
         "--pool",
         choices=("space", "table"),
-        default="space",
+        default=DEFAULT.pool,
         help="random search with a score and AREA draw from the whole space or "
         "only from the architectures the scores table holds",
     )
     p.add_argument(
         "--budget",
         type=int,
-        default=1000,
+        default=DEFAULT.budget,
         help="score evaluations per GA/SA run (rank-based paper 1,000)",
     )
     p.add_argument(
         "--sample-sizes",
         type=int,
         nargs="+",
-        default=[10, 100, 1000],
+        default=list(DEFAULT.sample_sizes),
         help="N of random search with a score",
     )
     p.add_argument(
         "--random-scores",
         nargs="+",
-        default=list(RANK_SCORES),
+        default=list(DEFAULT.random_scores),
         help="scores that random search picks by, one at a time",
     )
     p.add_argument(
         "--rank-scores",
         nargs="+",
-        default=list(RANK_SCORES),
+        default=list(DEFAULT.rank_scores),
         help="scores combined by summed rank (random search, GA, SA)",
     )
     p.add_argument(
         "--train-seconds",
         type=float,
-        default=12000.0,
+        default=DEFAULT.train_seconds,
         help="simulated training-time budget where the benchmark has times "
         "(CIFAR-10); 0 disables it",
     )
     p.add_argument(
         "--train-evals",
         type=int,
-        default=100,
+        default=DEFAULT.train_evals,
         help="training budget (count) where the benchmark has no times",
     )
     p.add_argument(
@@ -98,13 +106,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--area-sample",
         type=int,
-        default=1000,
+        default=DEFAULT.area_sample,
         help="random architectures AREA scores before evolving",
     )
     p.add_argument(
         "--area-scores",
         nargs="+",
-        default=["naswot"],
+        default=list(DEFAULT.area_scores),
         help="score(s) AREA ranks its sample by (several: summed rank)",
     )
     g = p.add_argument_group("rank-based GA (authors' defaults)")
@@ -130,12 +138,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="score missing architectures with the proxy engine (cached per architecture)",
     )
     live.add_argument("--images", type=Path, help="prepared images (data/images/<dataset>.npz)")
-    live.add_argument("--cache-dir", type=Path, default=Path("data/cache/scores"))
-    live.add_argument("--batch-size", type=int, default=64)
-    live.add_argument("--bn-mode", default="train", choices=("train", "eval"))
-    live.add_argument("--dtype", default="float32", choices=("float32", "float64"))
-    live.add_argument("--init", default="default", choices=("default", "kaiming"))
-    live.add_argument("--device", default="cpu")
+    live.add_argument("--cache-dir", type=Path, default=Path(schema_default_root("cache_dir")))
+    add_protocol_options(live)
     live.add_argument("--threads", type=int, default=1, help="torch threads for live scoring")
     p.set_defaults(func=cmd_search)
 
@@ -157,8 +161,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--figures", type=Path, help="folder for the figure (default: --out)")
     t.add_argument(
         "--paper-dir", type=Path,
-        help="also write search_tables.tex (captioned tables + anytime figure) into this "
-        "folder, e.g. paper/generated",
+        help="also write search_tables.tex (captioned tables + anytime figure) for a paper "
+        "built in this folder (figure paths are relative to it)",
     )
     t.set_defaults(func=cmd_search_tables)
 
@@ -204,25 +208,12 @@ def _live_scorer(args: argparse.Namespace, names: list[str]):
         return None
     if args.images is None:
         raise ValueError("--live needs --images (the prepared <dataset>.npz)")
-    import torch
-
-    from zeroshot_nas.proxies import Protocol
-
-    from .evaluators import proxy_live_scorer
-
-    torch.set_num_threads(args.threads)
+    settings = {"batch_size": args.batch_size, "bn_mode": args.bn_mode, "dtype": args.dtype,
+                "init": args.init, "kaiming_mode": args.kaiming_mode, "device": args.device,
+                "ntk_batch_size": args.ntk_batch_size}
     seed = 0 if args.score_seed is None else args.score_seed
-    protocol = Protocol(
-        batch_size=args.batch_size,
-        bn_mode=args.bn_mode,
-        dtype=args.dtype,
-        init=args.init,
-        seed=seed,
-        device=args.device,
-    )
-    return proxy_live_scorer(
-        args.space, args.dataset, seed, names, args.images, args.cache_dir, protocol=protocol
-    )
+    return live_scorer_for(args.space, args.dataset, seed, names, args.images, args.cache_dir,
+                           settings, args.threads)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -246,10 +237,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         live=live,
         score_seed=args.score_seed,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    runs.to_parquet(tmp, index=False)
-    tmp.replace(args.out)
+    io.write_parquet(args.out, runs)
     summary = runs.groupby("method")["test_acc"].agg(["mean", "std"]).round(2)
     log.info(
         "%s on %s/%s: %d runs in %.1f s -> %s\n%s",
@@ -276,29 +264,10 @@ def _benchmarks(specs: list[str]) -> dict[str, pd.DataFrame]:
 
 
 def cmd_search_tables(args: argparse.Namespace) -> int:
-    """Write the search tables and the anytime figure(s)."""
-    from .figures import plot_anytime
-    from .tables import benchmark_optimum, load_runs, write_tables
+    """Write the search tables, the anytime figure(s) and, with --paper-dir, the include."""
+    from .report import write_search_outputs
 
-    runs = load_runs(args.runs)
-    benchmarks = _benchmarks(args.benchmark)
-    written = write_tables(runs, args.out, benchmarks)
-    fig_dir = args.figures or args.out
-    for space in sorted(set(runs["space"])):
-        has_acc = runs.loc[runs["space"] == space, "test_acc"].notna().any()
-        if not has_acc:
-            log.info("no accuracies for %s runs: no anytime figure for that space", space)
-            continue
-        written += plot_anytime(
-            runs,
-            space,
-            fig_dir / f"search_anytime_{space}",
-            benchmark_optimum(benchmarks.get(space)),
-        )
-    if args.paper_dir:
-        from .tables import write_paper_include
-
-        figures = [p for p in written if Path(p).name.startswith("search_anytime_")]
-        written.append(write_paper_include(args.out, args.paper_dir, figures))
+    written = write_search_outputs(list(args.runs), _benchmarks(args.benchmark), args.out,
+                                   args.figures or args.out, args.paper_dir)
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from zeroshot_nas.config import schema_default
 from zeroshot_nas.spaces import arch_id
 
 from . import algorithms as alg
@@ -34,7 +35,6 @@ from .space import get_space
 
 ALGORITHMS = ("random_score", "ga_rank", "sa_rank", "random_train", "rea", "area")
 TRAINING_FREE = ("random_score", "ga_rank", "sa_rank")
-RANK_SCORES = ("ni", "naswot", "logsynflow")
 
 RUN_COLUMNS = [
     "algorithm",
@@ -62,25 +62,41 @@ RUN_COLUMNS = [
 ]
 
 
+def _search_default(key: str):
+    return field(default=schema_default("search", key))
+
+
 @dataclass
 class SearchSettings:
-    """Budgets and hyper-parameters of the searches. The defaults are the published ones
-    (papers: N = 10/100/1000, 1,000 evaluations, 12,000 s); the workflow passes smaller
-    values for its quick default run."""
+    """Budgets and hyper-parameters of the searches. Defaults come from the workflow schema
+    (its quick run); the papers' settings (N = 10/100/1000, 1,000 evaluations, 12,000 s)
+    are in the presets. GA, SA and REA keep the authors' published hyper-parameters."""
 
-    budget: int = 1000
-    sample_sizes: tuple[int, ...] = (10, 100, 1000)
-    random_scores: tuple[str, ...] = RANK_SCORES
-    rank_scores: tuple[str, ...] = RANK_SCORES
-    train_seconds: float | None = 12000.0
-    train_evals: int = 100
+    budget: int = _search_default("budget")
+    sample_sizes: tuple[int, ...] = _search_default("sample_sizes")
+    random_scores: tuple[str, ...] = _search_default("random_scores")
+    rank_scores: tuple[str, ...] = field(default=schema_default("stats", "rank_combination"))
+    train_seconds: float | None = _search_default("train_budget_seconds")
+    train_evals: int = _search_default("train_evals")
     train_metric: str = TRAIN_METRIC
-    area_sample: int = 1000
-    area_scores: tuple[str, ...] = ("naswot",)
-    pool: str = "space"
+    area_sample: int = _search_default("area_sample")
+    area_scores: tuple[str, ...] = _search_default("area_scores")
+    pool: str = _search_default("pool")
     ga: alg.GAConfig = field(default_factory=alg.GAConfig)
     sa: alg.SAConfig = field(default_factory=alg.SAConfig)
     rea: alg.REAConfig = field(default_factory=alg.REAConfig)
+
+    @classmethod
+    def from_config(cls, search: dict, rank_combination: list[str]) -> SearchSettings:
+        """The settings of a validated configuration's ``search`` section (the rank
+        combination is the statistics' one, so searches and tables combine the same scores)."""
+        return cls(
+            budget=search["budget"], sample_sizes=tuple(search["sample_sizes"]),
+            random_scores=tuple(search["random_scores"]), rank_scores=tuple(rank_combination),
+            train_seconds=search["train_budget_seconds"], train_evals=search["train_evals"],
+            area_sample=search["area_sample"], area_scores=tuple(search["area_scores"]),
+            pool=search["pool"],
+        )
 
     def score_names(self, algorithm: str) -> list[str]:
         """Scores an algorithm needs from the scores table."""
@@ -240,3 +256,19 @@ def _one_run(algorithm, sp, oracle, store, dirs, names, pool, settings, rng):
 def settings_dict(settings: SearchSettings) -> dict:
     """Plain-data form of the settings (for logs and provenance)."""
     return asdict(settings)
+
+
+def live_scorer_for(space: str, dataset: str, seed: int, names: list[str], images, cache_dir,
+                    protocol_settings: dict, threads: int) -> LiveScorer:
+    """The live scorer of a search: the experiment's protocol, its cache and images."""
+    import torch
+
+    from zeroshot_nas.proxies import Protocol
+    from zeroshot_nas.proxies.numerics import resolve_device
+
+    from .evaluators import proxy_live_scorer
+
+    torch.set_num_threads(threads)
+    device = resolve_device(protocol_settings["device"]).type
+    protocol = Protocol.from_experiment(protocol_settings, seed=seed, device=device)
+    return proxy_live_scorer(space, dataset, seed, names, images, cache_dir, protocol=protocol)

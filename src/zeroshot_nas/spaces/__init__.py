@@ -9,12 +9,25 @@ from __future__ import annotations
 
 from functools import cache
 from types import ModuleType
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from . import nats_sss, nb201
 from .common import DATASETS, ArchError, DatasetSpec, get_dataset
-from .counting import count_flops, count_flops_m, count_params_m
+
+if TYPE_CHECKING:
+    from torch import nn
+
+# Arch strings, ids and analytic costs import without torch; building and counting a
+# network (torch) load on first use.
+_COUNTING = ("count_flops", "count_flops_m", "count_params_m")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _COUNTING:
+        from . import counting
+
+        return getattr(counting, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DATASETS",

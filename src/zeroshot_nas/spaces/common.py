@@ -11,17 +11,23 @@ class ArchError(ValueError):
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """What a network needs to know about a data set: classifier width and input size."""
+    """What a network needs to know about a data set (classifier width, input size) and
+    how tables and figures name it."""
 
     num_classes: int
     image_size: int
+    title: str
 
 
+# The one list of data sets, in the order every table and figure shows them.
 DATASETS: dict[str, DatasetSpec] = {
-    "cifar10": DatasetSpec(num_classes=10, image_size=32),
-    "cifar100": DatasetSpec(num_classes=100, image_size=32),
-    "ImageNet16-120": DatasetSpec(num_classes=120, image_size=16),
+    "cifar10": DatasetSpec(num_classes=10, image_size=32, title="CIFAR-10"),
+    "cifar100": DatasetSpec(num_classes=100, image_size=32, title="CIFAR-100"),
+    "ImageNet16-120": DatasetSpec(num_classes=120, image_size=16, title="ImageNet16-120"),
 }
+DATASET_TITLES: dict[str, str] = {name: spec.title for name, spec in DATASETS.items()}
+SPACE_TITLES: dict[str, str] = {"nb201": "NAS-Bench-201 (NATS topology space)",
+                                "nats_sss": "NATS size space"}
 
 
 def get_dataset(dataset: str) -> DatasetSpec:

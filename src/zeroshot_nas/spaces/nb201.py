@@ -13,11 +13,24 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from functools import lru_cache
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from .common import ArchError
+
+if TYPE_CHECKING:
+    from .cells import CellNetwork
+
+# The network's module classes live in cells.py (torch); they stay reachable from here.
+_CELL_CLASSES = ("Zero", "ReLUConvBN", "Conv1x1BN", "AvgPool3x3", "make_op", "InferCell",
+                 "ResNetBasicBlock", "CellNetwork")
+
+
+def __getattr__(name: str):
+    if name in _CELL_CLASSES:
+        from . import cells
+
+        return getattr(cells, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 OPS: tuple[str, ...] = (
     "none",
@@ -118,167 +131,6 @@ def all_archs() -> list[str]:
     return [ops_to_arch(ops) for ops in itertools.product(OPS, repeat=len(EDGES))]
 
 
-# ----------------------------------------------------------------------------- modules
-
-
-class Zero(nn.Module):
-    """The ``none`` op: zeros shaped like the op's output."""
-
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.c_in = c_in
-        self.c_out = c_out
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.c_in == self.c_out:
-            # x * 0 (as xautodl does) rather than fresh zeros: the autograd graph stays
-            # connected and non-finite inputs propagate exactly as in the reference.
-            return x.mul(0.0)
-        shape = list(x.shape)
-        shape[1] = self.c_out
-        return x.new_zeros(shape)
-
-    def extra_repr(self) -> str:
-        return f"c_in={self.c_in}, c_out={self.c_out}"
-
-
-class ReLUConvBN(nn.Module):
-    """ReLU -> Conv2d (no bias) -> BatchNorm2d, xautodl's ``ReLUConvBN``."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int) -> None:
-        super().__init__()
-        self.op = nn.Sequential(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False),
-            nn.BatchNorm2d(c_out, affine=True, track_running_stats=True),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.op(x)
-
-
-class Conv1x1BN(nn.Module):
-    """``skip_connect`` between different widths at stride 1: xautodl's FactorizedReduce
-    with stride 1, which applies Conv1x1+BN and no ReLU."""
-
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, 1, stride=1, padding=0, bias=False)
-        self.bn = nn.BatchNorm2d(c_out, affine=True, track_running_stats=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bn(self.conv(x))
-
-
-def _avg_pool_3x3() -> nn.AvgPool2d:
-    return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-
-
-def make_op(op: str, c_in: int, c_out: int) -> nn.Module:
-    """One cell edge (stride 1) from ``c_in`` to ``c_out`` channels."""
-    if op == "none":
-        return Zero(c_in, c_out)
-    if op == "skip_connect":
-        return nn.Identity() if c_in == c_out else Conv1x1BN(c_in, c_out)
-    if op == "nor_conv_1x1":
-        return ReLUConvBN(c_in, c_out, 1, 1, 0)
-    if op == "nor_conv_3x3":
-        return ReLUConvBN(c_in, c_out, 3, 1, 1)
-    if op == "avg_pool_3x3":
-        if c_in == c_out:
-            return _avg_pool_3x3()
-        # xautodl's POOLING maps the width with a 1x1 ReLUConvBN before pooling.
-        return nn.Sequential(ReLUConvBN(c_in, c_out, 1, 1, 0), _avg_pool_3x3())
-    raise ValueError(f"unknown NB201 operation {op!r}; known: {list(OPS)}")
-
-
-class InferCell(nn.Module):
-    """NB201 cell: node j is the sum of the ops on its incoming edges; node 3 is the output."""
-
-    def __init__(self, ops: Sequence[str], c_in: int, c_out: int) -> None:
-        super().__init__()
-        if len(ops) != len(EDGES):
-            raise ValueError(f"an NB201 cell needs {len(EDGES)} ops, got {len(ops)}")
-        self.ops = tuple(ops)
-        self.in_dim = c_in
-        self.out_dim = c_out
-        # Only edges leaving the cell input change the width, as in xautodl's InferCell.
-        self.layers = nn.ModuleList(
-            make_op(op, c_in if src == 0 else c_out, c_out)
-            for op, (_, src) in zip(self.ops, EDGES, strict=True)
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes = [x]
-        for node in range(1, NUM_NODES):
-            total = None
-            for layer, (dst, src) in zip(self.layers, EDGES, strict=True):
-                if dst != node:
-                    continue
-                y = layer(nodes[src])
-                total = y if total is None else total + y
-            nodes.append(total)
-        return nodes[-1]
-
-    def extra_repr(self) -> str:
-        return f"c_in={self.in_dim}, c_out={self.out_dim}, arch={ops_to_arch(self.ops)!r}"
-
-
-class ResNetBasicBlock(nn.Module):
-    """Reduction block between stages (xautodl ``ResNetBasicblock`` with stride 2)."""
-
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__()
-        self.in_dim = c_in
-        self.out_dim = c_out
-        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1)
-        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1)
-        self.downsample = nn.Sequential(
-            nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
-            nn.Conv2d(c_in, c_out, kernel_size=1, stride=1, padding=0, bias=False),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.downsample(x) + self.conv_b(self.conv_a(x))
-
-
-class CellNetwork(nn.Module):
-    """Stem, a sequence of cells and reduction blocks, BN+ReLU, global pooling, classifier.
-
-    ``forward`` returns the logits, shape (batch, num_classes).
-    """
-
-    def __init__(
-        self,
-        ops: Sequence[str],
-        stem_channels: int,
-        layer_channels: Sequence[int],
-        layer_reductions: Sequence[bool],
-        num_classes: int,
-    ) -> None:
-        super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, stem_channels, kernel_size=3, padding=1, bias=False),
-            nn.BatchNorm2d(stem_channels),
-        )
-        self.cells = nn.ModuleList()
-        c_prev = stem_channels
-        for c_curr, reduction in zip(layer_channels, layer_reductions, strict=True):
-            cell = ResNetBasicBlock(c_prev, c_curr) if reduction else InferCell(ops, c_prev, c_curr)
-            self.cells.append(cell)
-            c_prev = c_curr
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c_prev, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        for cell in self.cells:
-            x = cell(x)
-        x = self.global_pooling(self.lastact(x))
-        return self.classifier(torch.flatten(x, 1))
-
-
 def layer_plan(c: int = C, n: int = N) -> tuple[tuple[int, ...], tuple[bool, ...]]:
     """Channels and reduction flags of the cells/blocks after the stem of the tiny network."""
     channels = (c,) * n + (2 * c,) * (n + 1) + (4 * c,) * (n + 1)
@@ -288,6 +140,8 @@ def layer_plan(c: int = C, n: int = N) -> tuple[tuple[int, ...], tuple[bool, ...
 
 def build_network(arch: str, num_classes: int) -> CellNetwork:
     """The NATS "infer.tiny" network (C=16, N=5) of an NB201 arch string."""
+    from .cells import CellNetwork
+
     channels, reductions = layer_plan()
     return CellNetwork(parse_ops(arch), C, channels, reductions, num_classes)
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from zeroshot_nas import io
+from zeroshot_nas.config import schema_default
+from zeroshot_nas.spaces.common import DATASETS
 from zeroshot_nas.stats import core
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 log = logging.getLogger(__name__)
 
-DATASET_ORDER = ("cifar10", "cifar100", "ImageNet16-120")
+DATASET_ORDER = tuple(DATASETS)
 REQUIRED_COLUMNS = ("arch", "dataset", "seed", "score", "value", "status", "test_acc", "valid_acc")
 TARGETS = ("test_acc", "valid_acc")
 SUBSETS = ("all", "above_median")
@@ -65,18 +68,29 @@ def registry_info(name: str) -> ScoreInfo:
     )
 
 
+def _stats_default(key: str):
+    return field(default=schema_default("stats", key))
+
+
 @dataclass
 class StatsConfig:
-    """Parameters of a statistics run (defaults as the workflow configuration)."""
+    """Parameters of a statistics run; defaults from the workflow schema's ``stats``."""
 
-    bootstrap: int = 1000
-    best_of_n: int = 100
-    best_of_runs: int = 5
-    rank_combination: tuple[str, ...] = ("ni", "naswot", "logsynflow")
-    seed: int = 0
+    bootstrap: int = _stats_default("bootstrap")
+    best_of_n: int = _stats_default("best_of_n")
+    best_of_runs: int = _stats_default("best_of_runs")
+    rank_combination: tuple[str, ...] = _stats_default("rank_combination")
+    seed: int = _stats_default("seed")
     confidence: float = 0.95
     # None: directions and bounds from the proxy registry (tests pass explicit ones)
     info: Callable[[str], ScoreInfo] | None = None
+
+    @classmethod
+    def from_config(cls, stats: dict) -> StatsConfig:
+        """The settings of a validated configuration's ``stats`` section."""
+        return cls(bootstrap=stats["bootstrap"], best_of_n=stats["best_of_n"],
+                   best_of_runs=stats["best_of_runs"],
+                   rank_combination=tuple(stats["rank_combination"]), seed=stats["seed"])
 
     def score_info(self, name: str) -> ScoreInfo:
         return (self.info or registry_info)(name)
@@ -376,11 +390,10 @@ def compute_stats(
 def write_stats(tables: dict[str, pd.DataFrame], summary: dict, out_dir: Path | str) -> None:
     """Write every table as CSV and Parquet, and summary.json, into ``out_dir``."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        table.to_csv(out / f"{name}.csv", index=False)
-        table.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        io.write_csv(out / f"{name}.csv", table)
+        io.write_parquet(out / f"{name}.parquet", table)
+    io.write_json(out / "summary.json", summary, indent=2, default=str)
 
 
 def read_stats(stats_dir: Path | str) -> tuple[dict[str, pd.DataFrame], dict]:

@@ -1,4 +1,4 @@
-"""Tables of the paper (``paper/generated/*.tex`` and CSV twins) and the PDF build.
+"""Tables of the paper (``results/<experiment>/paper/generated/*.tex`` and CSV twins).
 
 Every number written here comes from the statistics of the run; the papers' values are read
 from ``paper/published.yaml`` and printed next to ours with the difference (ours − paper).
@@ -8,43 +8,18 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from zeroshot_nas import io
 from zeroshot_nas.stats import analysis, names
 
+from .published import load_published
+from .tex import tex_escape
+
 log = logging.getLogger(__name__)
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_PUBLISHED = REPO_ROOT / "paper" / "published.yaml"
-DEFAULT_PAPER_DIR = REPO_ROOT / "paper"
-
-_TEX_ESCAPES = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "Σ": r"$\Sigma$", "ρ": r"$\rho$", "τ": r"$\tau$", "²": r"$^2$", "±": r"$\pm$",
-    "−": "-", "≥": r"$\geq$", "≤": r"$\leq$", "×": r"$\times$", "–": "--", "η": r"$\eta$",
-}
-
-
-def tex_escape(text: object) -> str:
-    """Escape plain text for LaTeX (special characters and the Greek letters we print)."""
-    parts = str(text).split("Σ_J")  # the Jacobian correlation matrix, as a subscript
-    return r"$\Sigma_J$".join("".join(_TEX_ESCAPES.get(ch, ch) for ch in p) for p in parts)
-
-
-def load_published(path: Path | str | None = None) -> dict:
-    """The papers' values (``paper/published.yaml``)."""
-    p = Path(path) if path else DEFAULT_PUBLISHED
-    if not p.exists():
-        raise FileNotFoundError(f"published values not found: {p}")
-    return yaml.safe_load(p.read_text(encoding="utf-8"))
-
 
 def _num(v: float | None, digits: int = 2, signed: bool = False) -> str:
     if v is None or not np.isfinite(v):
@@ -420,10 +395,12 @@ def write_paper_tables(
     figures_dir: Path | str | None = None,
     published_path: Path | str | None = None,
     registry=None,
+    search_dir: Path | str | None = None,
 ) -> list[Path]:
-    """Write paper/generated/*.tex (tables, run macros, one file per drawn figure) and the
-    tables as CSV. Figure paths are written relative to ``out_dir``'s parent (the paper
-    folder, where LaTeX runs). Returns the written paths."""
+    """Write ``<out_dir>/*.tex`` (tables, run macros, one file per drawn figure, the search
+    tables of ``search_dir`` when given) and the tables as CSV. Figure paths are written
+    relative to ``out_dir``'s parent (the paper folder, where LaTeX runs). Returns the
+    written paths."""
     stats, summary = analysis.read_stats(stats_dir)
     published = load_published(published_path)
     out = Path(out_dir)
@@ -432,9 +409,7 @@ def write_paper_tables(
     written: list[Path] = []
 
     def put(name: str, text: str) -> None:
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+        written.append(io.write_text(out / name, text))
 
     rb = rank_based_table(stats, published)
     ss = ssnr_table(stats, published)
@@ -443,9 +418,7 @@ def write_paper_tables(
     pct = ps_percentile_table(stats, published)
     for name, table in (("rank_based_table1", rb), ("ssnr_correlations", ss),
                         ("nwot_kendall", nw), ("ps_table1", ps1), ("ps_percentile", pct)):
-        path = out / f"{name}.csv"
-        table.to_csv(path, index=False)
-        written.append(path)
+        written.append(io.write_csv(out / f"{name}.csv", table))
     put("run_macros.tex", run_macros(summary, stats))
     put("rank_based_table1.tex", rank_based_tex(rb, corr))
     put("ssnr_table.tex", ssnr_tex(ss, corr))
@@ -460,30 +433,7 @@ def write_paper_tables(
             text = figure_tex(fdir, pdf.stem, out.parent)
             if text:
                 put(f"fig_{pdf.stem}.tex", text)
+    if search_dir is not None:
+        for tex in sorted(Path(search_dir).glob("*.tex")):
+            put(tex.name, tex.read_text(encoding="utf-8"))
     return written
-
-
-def build_pdf(paper_dir: Path | str | None = None, out_dir: Path | str | None = None) -> Path | None:
-    """Build ``main.pdf`` with latexmk into ``out_dir`` (default paper/build).
-
-    Returns the PDF path, or None (with a clear message) when latexmk is not installed.
-    Raises RuntimeError naming the log file when LaTeX fails.
-    """
-    paper = Path(paper_dir) if paper_dir else DEFAULT_PAPER_DIR
-    build = Path(out_dir) if out_dir else paper / "build"
-    if not (paper / "main.tex").exists():
-        raise FileNotFoundError(f"no main.tex in {paper}")
-    latexmk = shutil.which("latexmk")
-    if latexmk is None:
-        print("latexmk not found, PDF skipped (install latexmk and a TeX Live distribution, "
-              "e.g. Debian's texlive-latex-recommended/-extra, to build it)")
-        return None
-    build.mkdir(parents=True, exist_ok=True)
-    cmd = [latexmk, "-pdf", "-interaction=nonstopmode", "-halt-on-error",
-           f"-outdir={build.resolve()}", "main.tex"]
-    proc = subprocess.run(cmd, cwd=paper, capture_output=True, text=True, check=False)
-    pdf = build / "main.pdf"
-    if proc.returncode != 0 or not pdf.exists():
-        raise RuntimeError(f"latexmk failed (exit {proc.returncode}); see {build / 'main.log'}:\n"
-                           + proc.stdout[-2000:])
-    return pdf

@@ -1,0 +1,167 @@
+"""Every name the workflow derives from its validated configuration, computed once.
+
+The rule files read only this: file paths of downloads and image inputs, the shards of each
+experiment, the settings each rule passes to its step (as tracked ``params``), and the
+final targets. Nothing here runs a job.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zeroshot_nas.config import (
+    FREEREA,
+    SPACE_SIZES,
+    experiment_proxies,
+    image_source,
+    report_experiment,
+)
+from zeroshot_nas.data.sources import Source, load_registry, resolve_mirror
+
+# The protocol fields of an experiment (everything a cached score depends on but the seed).
+PROTOCOL_KEYS = ("batch_size", "bn_mode", "dtype", "init", "kaiming_mode", "device",
+                 "ntk_batch_size")
+TRAIN_BASED = {"random_train", "rea"}
+
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """One experiment: its sample, shards and the settings of its scoring jobs."""
+
+    name: str
+    space: str
+    datasets: tuple[str, ...]
+    seeds: tuple[int, ...]
+    n_archs: int
+    shard_size: int
+    proxies: tuple[str, ...]
+    protocol: dict[str, Any]
+    sample: dict[str, Any]
+    resources: dict[str, Any]
+
+    @property
+    def shards(self) -> list[str]:
+        return [f"{i:04d}" for i in range(math.ceil(self.n_archs / self.shard_size))]
+
+
+class Plan:
+    """The derived names of one validated configuration (see the module docstring)."""
+
+    def __init__(self, config: dict, repo: Path) -> None:
+        self.config = config
+        self.downloads = config["data"]["downloads"]
+        self.mirror = resolve_mirror(config["data"]["mirror"])
+        self.cache_dir = config["cache_dir"]
+        self.sources: dict[str, Source] = load_registry(repo / config["data"]["sources"])
+        self.report = report_experiment(config)
+        self.experiments = {name: self._experiment(name, e)
+                            for name, e in config["experiments"].items()}
+        self.latexmk = shutil.which("latexmk")
+
+    def _experiment(self, name: str, e: dict) -> ExperimentPlan:
+        n = SPACE_SIZES[e["space"]] if e["n_archs"] == "all" else int(e["n_archs"])
+        return ExperimentPlan(
+            name=name,
+            space=e["space"],
+            datasets=tuple(e["datasets"]),
+            seeds=tuple(e["seeds"]),
+            n_archs=n,
+            shard_size=e["shard_size"],
+            proxies=tuple(experiment_proxies(e)),
+            protocol={k: e[k] for k in PROTOCOL_KEYS},
+            sample={"space": e["space"], "n_archs": e["n_archs"], "seed": e["sample_seed"]},
+            resources={"threads": e["threads"], "mem_mb": e["mem_mb"], "runtime": e["runtime"],
+                       "gpu": int(e["device"] == "cuda")},
+        )
+
+    # ------------------------------------------------------------------- data
+    def source_path(self, key: str) -> str:
+        """Where the verified download of a registry entry lands."""
+        return f"{self.downloads}/{self.sources[key].relpath.as_posix()}"
+
+    def group(self, group: str) -> dict[str, str]:
+        """Registry key -> download path of every file of one group."""
+        return {k: self.source_path(k) for k, s in self.sources.items() if s.group == group}
+
+    def needed_sources(self) -> list[str]:
+        """Registry keys the configured run reads: the benchmark and the image files."""
+        keys = list(self.group("benchmark"))
+        for dataset in self.datasets():
+            keys += list(self.image_files(dataset))
+        return list(dict.fromkeys(keys))
+
+    def key_of_download(self, relpath: str) -> str:
+        for key, source in self.sources.items():
+            if source.relpath.as_posix() == relpath:
+                return key
+        raise ValueError(f"{relpath} is not a registered download")
+
+    def datasets(self) -> list[str]:
+        return sorted({d for e in self.experiments.values() for d in e.datasets})
+
+    def image_source(self, dataset: str) -> dict[str, str]:
+        return image_source(self.config, dataset)
+
+    def image_files(self, dataset: str) -> dict[str, str]:
+        """The downloads an image source reads (registry key -> path); none for user files."""
+        source = self.image_source(dataset)
+        if source == FREEREA:
+            return self.group(f"images-{dataset}")
+        if source.get("cifar_tarball") == "official":
+            key = f"{dataset}-python"
+            return {key: self.source_path(key)}
+        return {}
+
+    def image_inputs(self, dataset: str) -> list[str]:
+        """Every file the image preparation of ``dataset`` reads (tracked inputs)."""
+        source = self.image_source(dataset)
+        kind, value = next(iter(source.items()))
+        if kind == "sample_dir":
+            return [f"{value}/{dataset}.npz"]
+        if kind == "cifar_tarball" and value != "official":
+            return [value]
+        return list(self.image_files(dataset).values())
+
+    # ---------------------------------------------------------------- targets
+    def final_targets(self) -> list[str]:
+        targets = ["data/benchmarks/nb201.parquet"]
+        targets += [f"results/{name}/stats" for name in self.experiments]
+        report = f"results/{self.report}"
+        targets += [f"{report}/figures", f"{report}/paper/generated"]
+        if self.config["search"]["enabled"]:
+            targets.append(f"{report}/search/tables")
+        if self.config["paper"]["build_pdf"] and self.latexmk:
+            targets.append(f"{report}/paper/main.pdf")
+        return targets
+
+    def search_runs(self) -> list[str]:
+        e = self.experiments[self.report]
+        return [f"results/{e.name}/search/runs/{algorithm}/{dataset}.parquet"
+                for algorithm in self.config["search"]["algorithms"] for dataset in e.datasets]
+
+    def score_shards(self, exp: str) -> list[str]:
+        e = self.experiments[exp]
+        return [f"results/{exp}/scores/{d}/seed{s}/shard-{k}.parquet"
+                for d in e.datasets for s in e.seeds for k in e.shards]
+
+    def timing_tables(self, exp: str) -> list[str]:
+        return [f"results/{exp}/timing/{d}.parquet" for d in self.experiments[exp].datasets]
+
+    def timing_proxies(self, exp: str) -> list[str]:
+        chosen = self.config["timing"]["proxies"]
+        return list(self.experiments[exp].proxies) if chosen == "all" else list(chosen)
+
+    def stats_inputs(self, exp: str) -> dict[str, str]:
+        inputs = {"scores": f"results/{exp}/scores.parquet",
+                  "benchmark": "data/benchmarks/nb201.parquet"}
+        if self.config["timing"]["n_archs"] > 0:
+            inputs["timings"] = f"results/{exp}/timing.parquet"
+        return inputs
+
+    def search_live(self, algorithm: str) -> bool:
+        return bool(self.config["search"]["live"]) and algorithm not in TRAIN_BASED

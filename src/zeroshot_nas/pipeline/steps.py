@@ -1,0 +1,216 @@
+"""The steps the workflow's rules run: one function per rule, named as the rule.
+
+Every rule runs ``workflow/scripts/step.py``, which calls :func:`run` with the Snakemake
+object. A step only maps the rule's declared ``input``, ``output`` and tracked ``params``
+(settings taken from the validated configuration) to a library call: no command line is
+built, so no value of the configuration ever reaches a shell, and every setting that
+changes an output is a tracked parameter of its rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from zeroshot_nas import io
+from zeroshot_nas.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def run(smk: Any) -> None:
+    """Run the step named as the rule, logging into the rule's log file.
+
+    A user error ends the job with its message (also on the terminal); anything else keeps
+    its traceback in the log.
+    """
+    step: Callable[[Any], None] = STEPS[smk.rule]
+    log_path = Path(smk.log[0])
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as handle, \
+            contextlib.redirect_stderr(handle), contextlib.redirect_stdout(handle):
+        logging.basicConfig(level=logging.INFO, stream=handle, force=True,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            step(smk)
+        except (UserError, ValueError, FileNotFoundError) as err:
+            handle.write(f"error: {err}\n")
+            message = f"{smk.rule}: {err} (log: {log_path})"
+        except Exception:
+            handle.write(traceback.format_exc())
+            raise
+        else:
+            return
+    print(message, file=sys.stderr)
+    raise SystemExit(1)
+
+
+# ------------------------------------------------------------------------ data
+def fetch_source(smk: Any) -> None:
+    from zeroshot_nas.data.sources import fetch, load_registry
+
+    registry = load_registry(smk.params.registry)
+    path = fetch(smk.params.key, smk.params.downloads, mirror=smk.params.mirror,
+                 registry=registry)
+    if Path(path) != Path(smk.output[0]):
+        raise RuntimeError(f"{smk.params.key} landed at {path}, not {smk.output[0]}")
+
+
+def build_benchmark(smk: Any) -> None:
+    from zeroshot_nas.data.benchmark import build_nb201_table, write_table
+    from zeroshot_nas.data.sources import load_registry
+
+    paths = {key: Path(path) for key, path in smk.input.items()}
+    table = build_nb201_table(paths, registry=load_registry(smk.params.registry))
+    write_table(table, smk.output[0])
+
+
+def prepare_images(smk: Any) -> None:
+    from zeroshot_nas.data.images import prepare_images as prepare
+
+    kind, value = next(iter(smk.params.source.items()))
+    dataset = smk.wildcards.dataset
+    if kind == "freerea_batches":
+        prepare(dataset, list(smk.input), smk.output[0], kind="freerea-batches")
+    elif kind == "imagenet16_dir":
+        prepare(dataset, value, smk.output[0], kind="imagenet16-dir")
+    else:
+        prepare(dataset, smk.input[0], smk.output[0],
+                kind="sample" if kind == "sample_dir" else "cifar-tarball")
+
+
+# --------------------------------------------------------------------- scoring
+def sample_archs(smk: Any) -> None:
+    from zeroshot_nas.spaces.sampling import sample_architectures
+
+    sample = smk.params.sample
+    archs = sample_architectures(sample["space"], sample["n_archs"], sample["seed"])
+    io.write_text(smk.output[0], "\n".join(archs) + "\n")
+    log.info("sampled %d %s architectures", len(archs), sample["space"])
+
+
+def _score(smk: Any, archs: list[str], seed: int, mode: str, cache_dir: str) -> None:
+    import torch
+
+    from zeroshot_nas.proxies import Protocol
+    from zeroshot_nas.proxies.numerics import resolve_device
+    from zeroshot_nas.scoring import score_archs
+
+    torch.set_num_threads(smk.threads)
+    settings = smk.params.protocol
+    device = resolve_device(settings["device"]).type
+    protocol = Protocol.from_experiment(settings, seed=seed, device=device)
+    score_archs(smk.params.space, smk.wildcards.dataset, seed, archs, list(smk.params.proxies),
+                protocol, smk.input.images, cache_dir, smk.output[0], mode=mode)
+
+
+def score_shard(smk: Any) -> None:
+    from zeroshot_nas.spaces.sampling import read_archs
+
+    size, shard = smk.params.shard_size, int(smk.wildcards.shard)
+    archs = read_archs(smk.input.archs)[shard * size : (shard + 1) * size]
+    _score(smk, archs, int(smk.wildcards.seed), "fused", smk.params.cache_dir)
+
+
+def time_standalone(smk: Any) -> None:
+    from zeroshot_nas.spaces.sampling import read_archs
+
+    archs = read_archs(smk.input.archs)[: smk.params.n_archs]
+    # Standalone timings get their own cache: a fused result must never stand in for them.
+    _score(smk, archs, smk.params.seed, "standalone", f"{smk.params.cache_dir}/standalone")
+
+
+def merge_scores(smk: Any) -> None:
+    from zeroshot_nas.scoring import merge_scores as merge
+
+    merge([Path(p) for p in smk.input.shards], Path(smk.input.benchmark), Path(smk.output[0]))
+
+
+# ------------------------------------------------------------------ statistics
+def stats(smk: Any) -> None:
+    import pandas as pd
+
+    from zeroshot_nas.stats import analysis
+
+    cfg = analysis.StatsConfig.from_config(smk.params.stats)
+    timings = pd.read_parquet(smk.input.timings) if "timings" in smk.input.keys() else None
+    tables, summary = analysis.compute_stats(
+        analysis.load_scores(smk.input.scores), cfg,
+        benchmark=pd.read_parquet(smk.input.benchmark), timings=timings)
+    analysis.write_stats(tables, summary, smk.output[0])
+
+
+def figures(smk: Any) -> None:
+    from zeroshot_nas.plots.figures import draw_figures
+
+    draw_figures(smk.input.scores, smk.input.stats, smk.output[0])
+
+
+# ---------------------------------------------------------------------- search
+def search(smk: Any) -> None:
+    import pandas as pd
+
+    from zeroshot_nas.search.runner import SearchSettings, live_scorer_for, run_search
+
+    settings = SearchSettings.from_config(smk.params.search, smk.params.rank_combination)
+    live = None
+    if smk.params.live:
+        live = live_scorer_for(smk.params.space, smk.wildcards.dataset, smk.params.score_seed,
+                               settings.score_names(smk.wildcards.algorithm),
+                               smk.input.images, smk.params.cache_dir, smk.params.protocol,
+                               smk.threads)
+    runs = run_search(
+        smk.wildcards.algorithm, space=smk.params.space, dataset=smk.wildcards.dataset,
+        runs=smk.params.search["runs"], seed=smk.params.search["seed"],
+        benchmark=pd.read_parquet(smk.input.benchmark),
+        scores=pd.read_parquet(smk.input.scores), settings=settings, live=live,
+        score_seed=smk.params.score_seed)
+    io.write_parquet(smk.output[0], runs)
+
+
+def search_tables(smk: Any) -> None:
+    import pandas as pd
+
+    from zeroshot_nas.search.report import write_search_outputs
+
+    benchmarks = {smk.params.space: pd.read_parquet(smk.input.benchmark)}
+    write_search_outputs([Path(p) for p in smk.input.runs], benchmarks, Path(smk.output.tables),
+                         Path(smk.output.figures), Path(smk.params.paper_dir))
+
+
+# ----------------------------------------------------------------------- paper
+def paper_tables(smk: Any) -> None:
+    from zeroshot_nas.paper.tables import write_paper_tables
+
+    search = list(smk.input.search) if "search" in smk.input.keys() else []
+    write_paper_tables(smk.input.stats, smk.output[0], smk.input.figures,
+                       search_dir=search[0] if search else None)
+
+
+def paper_pdf(smk: Any) -> None:
+    from zeroshot_nas.paper.build import build_pdf
+
+    build_pdf(Path(smk.input.main), Path(smk.input.generated), Path(smk.output.pdf))
+
+
+STEPS: dict[str, Callable[[Any], None]] = {
+    "fetch_source": fetch_source,
+    "build_benchmark": build_benchmark,
+    "prepare_images": prepare_images,
+    "sample_archs": sample_archs,
+    "score_shard": score_shard,
+    "merge_scores": merge_scores,
+    "time_standalone": time_standalone,
+    "merge_timing": merge_scores,
+    "stats": stats,
+    "figures": figures,
+    "search": search,
+    "search_tables": search_tables,
+    "paper_tables": paper_tables,
+    "paper_pdf": paper_pdf,
+}

@@ -1,0 +1,41 @@
+"""The search stage's outputs: the search tables beside the published values (CSV and
+LaTeX), the anytime figure of each space, and the paper's include file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from zeroshot_nas.paper.search_tex import write_paper_include
+
+from .figures import plot_anytime
+from .tables import benchmark_optimum, load_published, load_runs, write_tables
+
+log = logging.getLogger(__name__)
+
+
+def write_search_outputs(
+    runs: list[Path],
+    benchmarks: dict[str, pd.DataFrame | None],
+    tables_dir: Path,
+    figures_dir: Path,
+    paper_dir: Path | None = None,
+) -> list[Path]:
+    """Tables of ``runs`` into ``tables_dir``, the anytime figure(s) into ``figures_dir`` and,
+    with ``paper_dir``, ``search_tables.tex`` (figure paths relative to ``paper_dir``)."""
+    table = load_runs(runs)
+    published = load_published()
+    written = write_tables(table, tables_dir, benchmarks, published)
+    figures: list[Path] = []
+    for space in sorted(set(table["space"])):
+        if not table.loc[table["space"] == space, "test_acc"].notna().any():
+            log.info("no accuracies for %s runs: no anytime figure for that space", space)
+            continue
+        figures += plot_anytime(table, space, Path(figures_dir) / f"search_anytime_{space}",
+                                benchmark_optimum(benchmarks.get(space)))
+    written += figures
+    if paper_dir is not None:
+        written.append(write_paper_include(tables_dir, figures, published, paper_dir))
+    return written

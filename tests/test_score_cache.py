@@ -1,0 +1,116 @@
+"""The score cache never serves a stale or tampered score and never loses one."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import multiprocessing
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED_DATA
+
+from zeroshot_nas import spaces
+from zeroshot_nas.proxies import Protocol, registry
+from zeroshot_nas.score_cache import ScoreCache, make_entry
+from zeroshot_nas.scoring import score_archs
+
+NPZ = SHARED_DATA / "images" / "ImageNet16-120.npz"
+DS = "ImageNet16-120"
+PROTO = Protocol(batch_size=8)
+ARCHS = [spaces.arch_from_id("nb201", i) for i in ("333031", "123412", "232323", "310213")]
+
+
+def json_files(cache: Path) -> list[Path]:
+    return sorted(cache.rglob("*.json"))
+
+
+def test_another_image_file_recomputes_under_the_same_protocol(tmp_path):
+    cache = tmp_path / "cache"
+    first = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot"], PROTO, NPZ, cache, None)
+    with np.load(NPZ) as npz:
+        other = {k: npz[k][::-1] for k in npz.files}  # same images, other order: other batch
+    swapped = tmp_path / "swapped.npz"
+    np.savez(swapped, **other)
+    second = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot"], PROTO, swapped, cache, None)
+    assert second.attrs["computed"] == 2 and second.attrs["cached"] == 0
+    assert not np.array_equal(first["value"].to_numpy(), second["value"].to_numpy())
+    again = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot"], PROTO, NPZ, cache, None)
+    assert again.attrs["cached"] == 2  # both batches keep their own, correct entries
+    assert np.array_equal(first["value"].to_numpy(), again["value"].to_numpy())
+
+
+def test_a_new_score_definition_recomputes_that_score_only(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot", "synflow"], PROTO, NPZ, cache, None)
+    bumped = dataclasses.replace(registry.REGISTRY["synflow"],
+                                 version=registry.REGISTRY["synflow"].version + 1)
+    monkeypatch.setitem(registry.REGISTRY, "synflow", bumped)
+    second = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot", "synflow"], PROTO, NPZ, cache, None)
+    assert second.attrs["computed"] == 2
+    a, b = first.set_index(["arch", "score"]), second.set_index(["arch", "score"])
+    for arch in ARCHS[:2]:
+        # naswot kept its cached entry (same seconds); synflow was measured again.
+        assert b.loc[(arch, "naswot"), "seconds"] == a.loc[(arch, "naswot"), "seconds"]
+        assert b.loc[(arch, "synflow"), "seconds"] != a.loc[(arch, "synflow"), "seconds"]
+        assert b.loc[(arch, "synflow"), "value"] == a.loc[(arch, "synflow"), "value"]
+
+
+def test_a_hand_edited_value_is_recomputed_with_a_warning(tmp_path, caplog):
+    cache = tmp_path / "cache"
+    first = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    (path,) = json_files(cache)
+    data = json.loads(path.read_text())
+    data["modes"]["fused"]["naswot"]["value"] = 1e9
+    path.write_text(json.dumps(data))
+    with caplog.at_level(logging.WARNING):
+        second = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    assert "does not match its checksum" in caplog.text and str(path) in caplog.text
+    assert second.attrs["computed"] == 1
+    assert second["value"].iloc[0] == first["value"].iloc[0]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "wrong shape"])
+def test_a_corrupt_file_is_moved_aside_and_recomputed(tmp_path, caplog, damage):
+    cache = tmp_path / "cache"
+    first = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    (path,) = json_files(cache)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2] if damage == "truncate" else json.dumps({"modes": []}))
+    with caplog.at_level(logging.WARNING):
+        second = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    assert "unreadable" in caplog.text and str(path) in caplog.text
+    assert second.attrs["computed"] == 1 and second["value"].iloc[0] == first["value"].iloc[0]
+    assert len(list(path.parent.glob(f"{path.name}.corrupt-*"))) == 1
+
+
+def test_interleaved_writers_merge_instead_of_overwriting(tmp_path):
+    # Writer A and B both read the (empty) file, compute, then write: the old
+    # read-modify-write lost A's score; merging under the lock keeps both.
+    a, b = ScoreCache(tmp_path), ScoreCache(tmp_path)
+    a.load("x"), b.load("x")
+    definition = {"score": 1, "engine": 1}
+    a.merge("x", {"arch_id": "x"}, "fused", {"naswot": make_entry(1.0, "ok", 0.1, {}, definition)})
+    b.merge("x", {"arch_id": "x"}, "fused", {"synflow": make_entry(2.0, "ok", 0.2, {}, definition)})
+    entries = ScoreCache(tmp_path).load("x")["modes"]["fused"]
+    assert set(entries) == {"naswot", "synflow"}
+
+
+def _score_in_a_process(args):
+    names, cache = args
+    archs = spaces.all_archs("nb201")[5000:5012]
+    score_archs("nb201", DS, 0, archs, names, PROTO, NPZ, cache, None, progress=False)
+
+
+def test_two_concurrent_runs_keep_every_score(tmp_path):
+    cache = tmp_path / "cache"
+    jobs = [(["naswot", "synflow"], cache), (["logsynflow", "naswot", "params"], cache)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_score_in_a_process, jobs)
+    files = json_files(cache)
+    assert len(files) == 12
+    for path in files:
+        scores = json.loads(path.read_text())["modes"]["fused"]
+        assert set(scores) == {"naswot", "synflow", "logsynflow", "params"}, path
