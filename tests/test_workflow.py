@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -58,10 +60,16 @@ def cache_entries(workdir: Path) -> dict[str, dict]:
     return entries
 
 
+USER_FILE = "figures/paper/my_notes.txt"
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory, shared_data, snakemake_exe):
     workdir = tmp_path_factory.mktemp("tiny")
     write_config(workdir)
+    # A file of the user's in a folder earlier versions rewrote as a whole.
+    (workdir / USER_FILE).parent.mkdir(parents=True)
+    (workdir / USER_FILE).write_text("mine\n")
     env = dict(os.environ)
     env.pop("ZEROSHOT_NAS_MIRROR", None)
     run_snakemake(snakemake_exe, workdir, env)
@@ -90,12 +98,33 @@ def test_nothing_to_do_on_a_second_run(finished_run, snakemake_exe):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_a_run_leaves_files_outside_its_own_folders_alone(finished_run):
+    workdir, _ = finished_run
+    assert (workdir / USER_FILE).read_text() == "mine\n"
+    assert sorted(p.name for p in (workdir / "results" / "tiny" / "figures").glob("*.png"))
+
+
+@pytest.mark.parametrize(("key", "value"), [("bootstrap", 50), ("best_of_n", 5),
+                                            ("rank_combination", ["naswot"]), ("seed", 3)])
+def test_changing_a_stats_setting_reruns_the_statistics(finished_run, snakemake_exe, key, value):
+    workdir, env = finished_run
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config.setdefault("stats", {})[key] = value
+    changed = workdir / f"changed-{key}.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    cmd = snakemake_cmd(snakemake_exe, workdir, "-n", "--configfile", str(changed))
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert re.search(r"^stats\s+1$", out.stdout, re.M), out.stdout[-2000:]
+    assert not re.search(r"^score_shard\s", out.stdout, re.M)
+
+
 def test_html_report_holds_the_figures(finished_run, snakemake_exe):
     workdir, env = finished_run
     run_snakemake(snakemake_exe, workdir, env, "--report", str(workdir / "report.html"))
     html = (workdir / "report.html").read_text(encoding="utf-8", errors="replace")
     assert "Paper figures" in html
-    drawn = sorted(p.name for p in (workdir / "figures" / "paper").glob("*.png"))
+    drawn = sorted(p.name for p in (workdir / "results" / "tiny" / "figures").glob("*.png"))
     assert drawn and all(name in html for name in drawn)
 
 
@@ -145,3 +174,45 @@ def test_killed_scoring_job_resumes_without_recomputing(tmp_path, shared_data, s
     assert len(after) == 8
     recomputed = [a for a, entry in done_before_kill.items() if after[a] != entry]
     assert recomputed == [], f"architectures recomputed after resume: {recomputed}"
+
+
+def test_paths_with_spaces_work(tmp_path, shared_data, snakemake_exe):
+    workdir = tmp_path / "a folder with spaces"
+    images = tmp_path / "my images"
+    images.mkdir(parents=True)
+    shutil.copy(IMAGES / "cifar10.npz", images / "cifar10.npz")
+    write_config(workdir, n_archs=4, shard_size=2)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["data"]["images"]["sample_dir"] = str(images)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    env = dict(os.environ)
+    env.pop("ZEROSHOT_NAS_MIRROR", None)
+    run_snakemake(snakemake_exe, workdir, env, "results/tiny/scores.parquet")
+    table = pd.read_parquet(workdir / "results" / "tiny" / "scores.parquet")
+    assert table["arch"].nunique() == 4
+
+
+def test_two_concurrent_experiments_sharing_the_cache_keep_every_score(tmp_path, shared_data,
+                                                                        snakemake_exe):
+    cache = tmp_path / "shared cache"
+    runs = []
+    for name, proxies in (("one", ["naswot", "synflow"]), ("two", ["naswot", "logsynflow"])):
+        workdir = tmp_path / name
+        write_config(workdir, n_archs=8, shard_size=8, proxies=proxies)
+        config = yaml.safe_load((workdir / "config.yaml").read_text())
+        config["cache_dir"] = str(cache)
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+        runs.append(workdir)
+    env = dict(os.environ)
+    env.pop("ZEROSHOT_NAS_MIRROR", None)
+    procs = [subprocess.Popen(snakemake_cmd(snakemake_exe, w, "--cores", "1",
+                                            "results/tiny/scores.parquet"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+             for w in runs]
+    for proc in procs:
+        _, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err[-3000:]
+    files = list(cache.rglob("*.json"))
+    assert len(files) == 8
+    kept = {f.stem: set(json.loads(f.read_text())["modes"]["fused"]) for f in files}
+    assert all(scores == {"naswot", "synflow", "logsynflow"} for scores in kept.values()), kept

@@ -23,6 +23,7 @@ import pickle
 import re
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -145,14 +146,19 @@ def load_sample(dataset: str, path: str | Path) -> ImageSet:
         path = path / f"{dataset}.npz"
     if not path.is_file():
         raise FileNotFoundError(f"image sample {path} not found")
-    with np.load(path, allow_pickle=False) as npz:
-        for key in ("x", "y"):
-            if key not in npz.files:
-                raise ValueError(f"image sample {path} has no array {key!r} (has {npz.files})")
-        x = npz["x"]
-        y = npz["y"].astype(np.int64)
-        origin = npz["origin"].astype(str) if "origin" in npz.files else np.full(
-            len(x), path.name)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            for key in ("x", "y"):
+                if key not in npz.files:
+                    raise ValueError(f"image sample {path} has no array {key!r} "
+                                     f"(has {npz.files})")
+            x = npz["x"]
+            y = npz["y"].astype(np.int64)
+            origin = npz["origin"].astype(str) if "origin" in npz.files else np.full(
+                len(x), path.name)
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"image sample {path} cannot be read ({err}); if the workflow wrote "
+                         f"it, delete it and run again to prepare it anew") from None
     return _check(dataset, ImageSet(x, y, origin), f"image sample {path}")
 
 

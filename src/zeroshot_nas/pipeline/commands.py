@@ -21,6 +21,7 @@ def load_config(path: str | Path) -> dict:
         with open(path, encoding="utf-8") as handle:
             config = yaml.safe_load(handle) or {}
     except yaml.YAMLError as err:
+        # The parser's message carries the line and column.
         raise ConfigError(f"{path} is not valid YAML: {err}") from None
     return validate_config(config)
 

@@ -1,0 +1,137 @@
+"""What an adversarial user found (issue "Reliability"): each attack now fails early with a
+message naming the key or file, or is harmless."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import REPO_ROOT, SHARED_DATA
+
+from zeroshot_nas import io
+from zeroshot_nas.config import ConfigError, check_devices, validate_config
+from zeroshot_nas.data.images import draw_batch
+from zeroshot_nas.errors import UserError
+from zeroshot_nas.scoring import merge_scores
+
+SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def tiny() -> dict:
+    return yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", ["inj;date>INJECTED;x", "../escaped", "with space", "a/b",
+                                  "$(touch x)", ""])
+def test_hostile_experiment_names_are_rejected(name):
+    config = tiny()
+    config["experiments"] = {name: config["experiments"]["tiny"]}
+    with pytest.raises(ConfigError, match="config key 'experiments'"):
+        validate_config(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "fragment"),
+    [
+        ({"n_archs": 20000}, "experiments.tiny.n_archs", "15,625"),
+        ({"seeds": [0.0]}, "experiments.tiny.seeds", "integers"),
+        ({"ntk_batch_size": 32, "batch_size": 16}, "experiments.tiny.ntk_batch_size", "larger"),
+    ],
+)
+def test_late_errors_now_come_at_validation(change, key, fragment):
+    config = tiny()
+    config["experiments"]["tiny"].update(change)
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, SCHEMA)
+    assert f"'{key}'" in str(info.value) and fragment in str(info.value)
+
+
+def test_best_of_n_larger_than_the_pool_is_an_error():
+    config = tiny()
+    config["stats"] = {"best_of_n": 9}
+    with pytest.raises(ConfigError, match="'stats.best_of_n': 9 .* only 8"):
+        validate_config(config, SCHEMA)
+
+
+def test_a_batch_larger_than_the_bundled_labelled_images_is_an_error():
+    config = tiny()
+    del config["data"]["images"]
+    config["experiments"]["tiny"].update(datasets=["ImageNet16-120"], batch_size=128)
+    with pytest.raises(ConfigError, match="batch_size': 128 .* 106 labelled"):
+        validate_config(config, SCHEMA)
+
+
+def test_cuda_without_cuda_is_an_error_locally_and_a_warning_for_a_cluster(caplog):
+    config = validate_config(tiny(), SCHEMA)
+    config["experiments"]["tiny"]["device"] = "cuda"
+    import torch
+
+    if torch.cuda.is_available():
+        check_devices(config, local_run=True)
+        return
+    with pytest.raises(ConfigError, match="'experiments.tiny.device'.*no CUDA"):
+        check_devices(config, local_run=True)
+    with caplog.at_level(logging.WARNING):
+        check_devices(config, local_run=False)
+    assert "GPU nodes" in caplog.text
+
+
+def test_a_yaml_syntax_error_names_the_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("experiments:\n  tiny:\n    datasets: [cifar10\n    n_archs: 4\n")
+    out = subprocess.run([sys.executable, "-m", "zeroshot_nas.cli", "validate-config", str(bad)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert str(bad) in out.stderr and "line" in out.stderr
+
+
+def test_a_truncated_image_file_names_the_file(tmp_path):
+    good = (SHARED_DATA / "images" / "ImageNet16-120.npz").read_bytes()
+    cut = tmp_path / "ImageNet16-120.npz"
+    cut.write_bytes(good[: len(good) // 3])
+    with pytest.raises((ValueError, UserError), match=str(cut)):
+        draw_batch(cut, "ImageNet16-120", 8, 0)
+
+
+def _disk_full(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_leaves_nothing_partial_and_names_the_file(tmp_path, monkeypatch):
+    table = pd.DataFrame({"a": [1, 2]})
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _disk_full)
+    with pytest.raises(UserError, match=f"cannot write {tmp_path / 'out.parquet'}.*No space"):
+        io.write_parquet(tmp_path / "out.parquet", table)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_merge_scores_on_a_full_disk_leaves_no_tmp(tmp_path, monkeypatch):
+    shard = tmp_path / "shard.parquet"
+    pd.DataFrame({"space": ["nb201"], "arch": ["a"], "dataset": ["cifar10"], "seed": [0],
+                  "score": ["naswot"], "status": ["ok"], "value": [1.0]}).to_parquet(shard)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", _disk_full)
+    out = tmp_path / "merged" / "scores.parquet"
+    with pytest.raises(UserError, match=str(out)):
+        merge_scores([shard], None, out)
+    assert not out.exists() and not list(out.parent.glob("*tmp*"))
+
+
+def test_no_rule_runs_a_shell_command(tmp_path):
+    from test_envs import load_rules
+
+    rules = [r for r in load_rules(tmp_path) if Path(r.basedir) == REPO_ROOT / "workflow" / "rules"]
+    shells = [r.name for r in rules if r.shellcmd]
+    assert not shells, f"rules with a shell command: {shells}"
+    assert all(r.script for r in rules if r.name != "all")
+
+
+def test_draw_batch_of_a_good_file_is_unchanged():
+    x, y = draw_batch(SHARED_DATA / "images" / "ImageNet16-120.npz", "ImageNet16-120", 8, 0)
+    assert x.shape == (8, 3, 16, 16) and np.all(y >= 0)
