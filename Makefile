@@ -7,7 +7,11 @@ CORES  ?= all
 BIN     = $(VENV)/bin
 SNAKEMAKE = $(BIN)/snakemake --profile profiles/default --cores $(CORES)
 
-.PHONY: run test lint venv report clean
+# The figures README.md shows, copied from the paper-scale run by `make readme-figures`.
+README_RUN ?= results/paper-cpu/figures
+README_FIGURES = ps_fig3 ps_fig4 nwot_fig1_cifar10 ssnr_fig2_cifar10
+
+.PHONY: run test lint venv report clean paper-cpu progress readme-figures
 venv: $(VENV)/.installed
 
 # torch is installed on its own first, pinned, so no resolver can pull a CUDA build.
@@ -24,6 +28,17 @@ run: venv
 report: venv
 	$(SNAKEMAKE) --report results/report.html
 
+# The papers' scale on this CPU (hours; resumable): workflow/presets/paper-cpu.yaml.
+paper-cpu: venv
+	$(SNAKEMAKE) --configfile workflow/presets/paper-cpu.yaml
+
+progress: venv
+	$(BIN)/zeroshot-nas progress --configfile workflow/presets/paper-cpu.yaml
+
+readme-figures:
+	mkdir -p docs/figures
+	for f in $(README_FIGURES); do cp "$(README_RUN)/$$f.png" "$(README_RUN)/$$f.txt" docs/figures/; done
+
 test: venv
 	$(BIN)/python -m pytest -q
 
@@ -32,4 +47,4 @@ lint: venv
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs figures/*.png figures/*.pdf paper/build paper/generated/*.tex
+	rm -rf results logs

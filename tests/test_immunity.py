@@ -14,7 +14,7 @@ from zeroshot_nas.proxies.context import ArchContext
 from zeroshot_nas.proxies.immunity import authors_ni, ni, ni_eta
 from zeroshot_nas.proxies.numerics import randn_like_seeded
 from zeroshot_nas.proxies.runner import run_score
-from zeroshot_nas.spaces.nb201 import Conv1x1BN, ReLUConvBN
+from zeroshot_nas.spaces.cells import Conv1x1BN, ReLUConvBN
 
 
 class HandNet(nn.Module):

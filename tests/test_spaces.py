@@ -15,6 +15,7 @@ from torch import nn
 
 from zeroshot_nas import spaces
 from zeroshot_nas.spaces import ArchError, nats_sss, nb201
+from zeroshot_nas.spaces import cells as modules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MIRROR = SHARED_DATA / "mirror"
@@ -313,8 +314,8 @@ def test_forward_shapes(space: str, arch: str, dataset: str) -> None:
 
 def test_nb201_network_structure() -> None:
     net = spaces.build_network("nb201", BEST_CIFAR10, "cifar10")
-    cells = [m for m in net.cells if isinstance(m, nb201.InferCell)]
-    blocks = [m for m in net.cells if isinstance(m, nb201.ResNetBasicBlock)]
+    cells = [m for m in net.cells if isinstance(m, modules.InferCell)]
+    blocks = [m for m in net.cells if isinstance(m, modules.ResNetBasicBlock)]
     assert len(cells) == 15 and len(blocks) == 2
     assert [c.out_dim for c in cells] == [16] * 5 + [32] * 5 + [64] * 5
     assert [(b.in_dim, b.out_dim) for b in blocks] == [(16, 32), (32, 64)]
@@ -335,7 +336,7 @@ ALLOWED_LEAVES = (
     nn.AdaptiveAvgPool2d,
     nn.Linear,
     nn.Identity,
-    nb201.Zero,
+    modules.Zero,
 )
 
 
@@ -357,14 +358,14 @@ def test_networks_use_plain_modules(space: str, arch: str) -> None:
 
 
 def test_cell_edges_follow_the_arch_string() -> None:
-    cell = nb201.InferCell(nb201.parse_ops(spaces.arch_from_id("nb201", "012341")), 16, 16)
+    cell = modules.InferCell(nb201.parse_ops(spaces.arch_from_id("nb201", "012341")), 16, 16)
     kinds = [type(m) for m in cell.layers]
     assert kinds == [
-        nb201.Zero,
+        modules.Zero,
         nn.Identity,
-        nb201.ReLUConvBN,
-        nb201.ReLUConvBN,
-        nb201.AvgPool3x3,
+        modules.ReLUConvBN,
+        modules.ReLUConvBN,
+        modules.AvgPool3x3,
         nn.Identity,
     ]
     assert isinstance(cell.layers[4], nn.AvgPool2d)
@@ -383,11 +384,11 @@ def test_cell_edges_follow_the_arch_string() -> None:
 
 def test_zero_op_shapes_and_gradient() -> None:
     x = torch.randn(2, 8, 5, 5, requires_grad=True)
-    same = nb201.Zero(8, 8)(x)
+    same = modules.Zero(8, 8)(x)
     assert same.shape == x.shape and not same.any()
     same.sum().backward()
     assert x.grad is not None and not x.grad.any()
-    wider = nb201.Zero(8, 16)(x)
+    wider = modules.Zero(8, 16)(x)
     assert wider.shape == (2, 16, 5, 5) and not wider.any()
 
 
@@ -396,11 +397,11 @@ def test_sss_network_structure() -> None:
     assert net.stem[0].out_channels == 8
     kinds = [type(m) for m in net.cells]
     assert kinds == [
-        nb201.InferCell,
-        nb201.ResNetBasicBlock,
-        nb201.InferCell,
-        nb201.ResNetBasicBlock,
-        nb201.InferCell,
+        modules.InferCell,
+        modules.ResNetBasicBlock,
+        modules.InferCell,
+        modules.ResNetBasicBlock,
+        modules.InferCell,
     ]
     assert [(m.in_dim, m.out_dim) for m in net.cells] == [
         (8, 8),
@@ -410,7 +411,7 @@ def test_sss_network_structure() -> None:
         (48, 64),
     ]
     # A width-changing cell maps the skip edge from its input with Conv1x1+BN.
-    assert isinstance(net.cells[2].layers[3], nb201.Conv1x1BN)
+    assert isinstance(net.cells[2].layers[3], modules.Conv1x1BN)
     assert isinstance(net.cells[0].layers[3], nn.Identity)
     assert net.classifier.in_features == 64 and net.classifier.out_features == 100
 
@@ -449,7 +450,7 @@ def test_avg_pool_op_equals_torch_pooling_forward_and_backward() -> None:
     for dtype in (torch.float32, torch.float64):
         x = torch.randn(4, 8, 9, 7, dtype=dtype, generator=torch.Generator().manual_seed(0))
         a, b = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
-        out_a, out_b = nb201.AvgPool3x3()(a), reference(b)
+        out_a, out_b = modules.AvgPool3x3()(a), reference(b)
         assert out_a.is_contiguous() and out_a.shape == out_b.shape
         torch.testing.assert_close(out_a, out_b, rtol=0, atol=4 * torch.finfo(dtype).eps)
         weights = torch.randn(out_a.shape, dtype=dtype, generator=torch.Generator().manual_seed(1))

@@ -88,14 +88,7 @@ def score_archs(
     canonical = [spaces.parse_arch(space, a) for a in archs]
     if len(set(canonical)) != len(canonical):
         raise ValueError("the architecture list contains duplicates")
-    images_npz = Path(images_npz)
-    if not images_npz.exists():
-        raise FileNotFoundError(f"image file {images_npz} does not exist")
-    from zeroshot_nas.data.images import draw_batch
-
-    x, y = draw_batch(images_npz, dataset, protocol.batch_size, protocol.seed, labelled=True)
-    cache = ScoreCache(cache_folder(cache_dir, protocol, space, dataset, batch_digest(x, y)))
-    batch = (torch.as_tensor(x), torch.as_tensor(y))
+    batch, cache = run_batch(images_npz, space, dataset, protocol, cache_dir)
     header = {"space": space, "dataset": dataset, "seed": protocol.seed,
               "protocol": protocol.__dict__ | {"key": protocol.key()}}
     rows: list[dict[str, Any]] = []
@@ -104,7 +97,7 @@ def score_archs(
                file=sys.stderr, disable=not progress, mininterval=5.0, dynamic_ncols=True)
     for arch in bar:
         ident = spaces.arch_id(space, arch)
-        entries = _cached_entries(cache, ident, mode, names)
+        entries = cached_entries(cache, ident, mode, names)
         missing = [n for n in names if n not in entries]
         if missing:
             fresh = {r.score: make_entry(r.value, r.status, r.seconds, r.extra, definition(r.score))
@@ -128,7 +121,20 @@ def score_archs(
     return table
 
 
-def _cached_entries(cache: ScoreCache, arch_id: str, mode: str,
+def run_batch(images_npz: str | Path, space: str, dataset: str, protocol: Protocol,
+              cache_dir: str | Path) -> tuple[tuple[torch.Tensor, torch.Tensor], ScoreCache]:
+    """The run's one labelled batch and the cache folder of exactly that batch."""
+    from zeroshot_nas.data.images import draw_batch
+
+    images_npz = Path(images_npz)
+    if not images_npz.exists():
+        raise FileNotFoundError(f"image file {images_npz} does not exist")
+    x, y = draw_batch(images_npz, dataset, protocol.batch_size, protocol.seed, labelled=True)
+    cache = ScoreCache(cache_folder(cache_dir, protocol, space, dataset, batch_digest(x, y)))
+    return (torch.as_tensor(x), torch.as_tensor(y)), cache
+
+
+def cached_entries(cache: ScoreCache, arch_id: str, mode: str,
                     names: list[str]) -> dict[str, dict[str, Any]]:
     data = cache.load(arch_id)
     usable = {name: cache.usable(data, mode, name, definition(name)) for name in names}

@@ -277,41 +277,18 @@ def build_nb201_table(
     _check_columns(TEST_ACC_KEY, vtao, ["ArchitectureString", *_VTAO_TEST_COLUMNS.values()])
     archs = _canonical_archs(vtao["ArchitectureString"])
     arch_ids = np.array([spaces.arch_id("nb201", a) for a in archs], dtype=object)
-
-    test_acc: dict[str, np.ndarray] = {}
-    for dataset, column in _VTAO_TEST_COLUMNS.items():
-        test_acc[dataset] = _accuracy_array(f"{TEST_ACC_KEY} {column}", vtao[column].to_numpy())
-        other = _read_csv(files[FREEREA_ACC_KEYS[dataset]])
-        _check_columns(FREEREA_ACC_KEYS[dataset], other, ["index", "accuracy"])
-        _check_index(FREEREA_ACC_KEYS[dataset], other["index"])
-        _check_equal(f"test accuracy {dataset}: {TEST_ACC_KEY} vs {FREEREA_ACC_KEYS[dataset]}",
-                     test_acc[dataset], other["accuracy"].to_numpy(np.float64))
-
+    test_acc = _test_accuracies(vtao, files)
     valid_acc = {
         dataset: _accuracy_array(key, np.load(files[key], allow_pickle=False))
         for dataset, key in VALID_KEYS.items()
     }
-
-    mini = pd.read_pickle(files[MINI_KEY])
-    if not isinstance(mini, pd.DataFrame):
-        raise BenchmarkError(f"{MINI_KEY}: expected a DataFrame, got {type(mini).__name__}")
-    _check_columns(MINI_KEY, mini, ["arch", "cellstr", *sum(_MINI_COLUMNS.values(), ())])
-    _check_index(f"{MINI_KEY} arch", mini["arch"])
-    _check_equal(f"{MINI_KEY} cellstr vs {TEST_ACC_KEY} arch strings",
-                 mini["cellstr"].astype(str).to_numpy(), archs)
-
+    mini = _mini_table(files[MINI_KEY], archs)
     train_time, reseeded = _landscapes(files[LANDSCAPES_KEY], archs, valid_acc["cifar10"])
     params = _official_params(files)
 
     frames = []
     for dataset in DATASETS:
-        ours_params = np.array([spaces.params_m("nb201", a, dataset) for a in archs])
-        if not np.allclose(ours_params, params[dataset], rtol=0, atol=5e-7):
-            i = int(np.argmax(np.abs(ours_params - params[dataset])))
-            raise BenchmarkError(
-                f"params {dataset}: official {params[dataset][i]} M vs our network "
-                f"{ours_params[i]} M for index {i} ({archs[i]})"
-            )
+        _check_our_params(dataset, archs, params[dataset])
         test_col, valid_col = _MINI_COLUMNS[dataset]
         frames.append(pd.DataFrame({
             "index": np.arange(NUM_NB201, dtype=np.int64),
@@ -328,7 +305,50 @@ def build_nb201_table(
             "train_seconds_per_epoch": train_time if dataset == "cifar10" else np.nan,
         }))
     table = pd.concat(frames, ignore_index=True)
-    table.attrs["provenance"] = {
+    table.attrs["provenance"] = _nb201_provenance(registry, reseeded)
+    check_table(table)
+    return table
+
+
+def _test_accuracies(vtao: pd.DataFrame, files: dict[str, Path]) -> dict[str, np.ndarray]:
+    """200-epoch test accuracies of nats_bench.csv, checked equal to FreeREA's copies."""
+    test_acc: dict[str, np.ndarray] = {}
+    for dataset, column in _VTAO_TEST_COLUMNS.items():
+        test_acc[dataset] = _accuracy_array(f"{TEST_ACC_KEY} {column}", vtao[column].to_numpy())
+        other = _read_csv(files[FREEREA_ACC_KEYS[dataset]])
+        _check_columns(FREEREA_ACC_KEYS[dataset], other, ["index", "accuracy"])
+        _check_index(FREEREA_ACC_KEYS[dataset], other["index"])
+        _check_equal(f"test accuracy {dataset}: {TEST_ACC_KEY} vs {FREEREA_ACC_KEYS[dataset]}",
+                     test_acc[dataset], other["accuracy"].to_numpy(np.float64))
+    return test_acc
+
+
+def _mini_table(path: Path, archs: np.ndarray) -> pd.DataFrame:
+    """The 12-epoch mini-NB201 table, checked to be in NATS index order for ``archs``."""
+    mini = pd.read_pickle(path)
+    if not isinstance(mini, pd.DataFrame):
+        raise BenchmarkError(f"{MINI_KEY}: expected a DataFrame, got {type(mini).__name__}")
+    _check_columns(MINI_KEY, mini, ["arch", "cellstr", *sum(_MINI_COLUMNS.values(), ())])
+    _check_index(f"{MINI_KEY} arch", mini["arch"])
+    _check_equal(f"{MINI_KEY} cellstr vs {TEST_ACC_KEY} arch strings",
+                 mini["cellstr"].astype(str).to_numpy(), archs)
+    return mini
+
+
+def _check_our_params(dataset: str, archs: np.ndarray, official: np.ndarray) -> None:
+    """The official parameter counts must be those of this project's networks: otherwise
+    the scores would be computed on other networks than the accuracies belong to."""
+    ours_params = np.array([spaces.params_m("nb201", a, dataset) for a in archs])
+    if not np.allclose(ours_params, official, rtol=0, atol=5e-7):
+        i = int(np.argmax(np.abs(ours_params - official)))
+        raise BenchmarkError(
+            f"params {dataset}: official {official[i]} M vs our network "
+            f"{ours_params[i]} M for index {i} ({archs[i]})"
+        )
+
+
+def _nb201_provenance(registry: dict[str, Source], reseeded: list) -> dict[str, Any]:
+    return {
         "space": "nb201",
         "builder": "zeroshot_nas.data.benchmark.build_nb201_table",
         "columns": COLUMN_DOCS,
@@ -343,8 +363,6 @@ def build_nb201_table(
             "NB201 v1_0 value for all archs."
         ),
     }
-    check_table(table)
-    return table
 
 
 def check_table(table: pd.DataFrame, require_train_time: bool = True) -> None:

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..spaces import DATASETS
+from ..spaces.common import DATASETS, get_dataset
 
 # torch's legacy serialization header (torch/serialization.py).
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -187,14 +187,19 @@ def _labels(dataset: str, y: np.ndarray, path: Path) -> np.ndarray:
     return y
 
 
-def convert_batches(dataset: str, paths: Sequence[str | Path]):
-    """An :class:`~zeroshot_nas.data.images.ImageSet` (uint8 N×H×W×3, labels, origin = file
-    name) of the FreeREA batch files of ``dataset``, in file-name order (so the result, and
-    every batch drawn from it, does not depend on the order the files were given in)."""
-    from .images import ImageSet
+class ConvertedBatches(NamedTuple):
+    """Images (N x H x W x 3 uint8), labels (int64, -1 = unlabelled) and per-image origin."""
 
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {list(DATASETS)}")
+    x: np.ndarray
+    y: np.ndarray
+    origin: np.ndarray
+
+
+def convert_batches(dataset: str, paths: Sequence[str | Path]) -> ConvertedBatches:
+    """The images (uint8 N×H×W×3), labels and origins (file names) of the FreeREA batch files
+    of ``dataset``, in file-name order (so the result, and every batch drawn from it, does
+    not depend on the order the files were given in)."""
+    get_dataset(dataset)
     if not paths:
         raise ValueError(f"no FreeREA batch files given for {dataset}")
     xs, ys, origins = [], [], []
@@ -206,4 +211,4 @@ def convert_batches(dataset: str, paths: Sequence[str | Path]):
         xs.append(np.ascontiguousarray(pixels.transpose(0, 2, 3, 1)))
         ys.append(_labels(dataset, y, p))
         origins.append(np.full(len(x), f"freerea:{p.name}"))
-    return ImageSet(np.concatenate(xs), np.concatenate(ys), np.concatenate(origins))
+    return ConvertedBatches(np.concatenate(xs), np.concatenate(ys), np.concatenate(origins))

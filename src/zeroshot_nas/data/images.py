@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..spaces import DATASETS
+from ..spaces.common import DATASETS, get_dataset
 from .sources import file_hash, load_registry, publish
 
 log = logging.getLogger(__name__)
@@ -133,8 +133,7 @@ def _check(dataset: str, images: ImageSet, what: str) -> ImageSet:
 
 
 def _check_dataset(dataset: str) -> None:
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {list(DATASETS)}")
+    get_dataset(dataset)
 
 
 def load_sample(dataset: str, path: str | Path) -> ImageSet:
@@ -280,7 +279,8 @@ def read_images(
         from .freerea import convert_batches
 
         files = [source] if isinstance(source, str | Path) else list(source)
-        return _check(dataset, convert_batches(dataset, files), f"FreeREA batches of {dataset}")
+        return _check(dataset, ImageSet(*convert_batches(dataset, files)),
+                      f"FreeREA batches of {dataset}")
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"image source {source} not found")

@@ -47,10 +47,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 def experiment_progress(config: dict, name: str, now: float | None = None) -> list[dict]:
     """Per data set and seed of one experiment: architectures whose every score is cached,
     out of the sample, the recent rate and the estimated time left."""
-    from zeroshot_nas.data.images import draw_batch
+    from zeroshot_nas.config import experiment_proxies
     from zeroshot_nas.proxies import Protocol
-    from zeroshot_nas.score_cache import ScoreCache, batch_digest
-    from zeroshot_nas.scoring import _cached_entries, cache_folder
+    from zeroshot_nas.scoring import cached_entries, run_batch
     from zeroshot_nas.spaces import arch_id
     from zeroshot_nas.spaces.sampling import sample_architectures
 
@@ -58,8 +57,6 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     now = time.time() if now is None else now
     archs = [arch_id(e["space"], a) for a in
              sample_architectures(e["space"], e["n_archs"], e["sample_seed"])]
-    from zeroshot_nas.config import experiment_proxies
-
     names = experiment_proxies(e)
     rows = []
     for dataset in e["datasets"]:
@@ -69,11 +66,9 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
                    "done": 0, "per_hour": 0.0, "eta_hours": None}
             if images.exists():
                 protocol = Protocol.from_experiment(e, seed=seed, device="cpu")
-                x, y = draw_batch(images, dataset, protocol.batch_size, seed, labelled=True)
-                cache = ScoreCache(cache_folder(config["cache_dir"], protocol, e["space"],
-                                                dataset, batch_digest(x, y)))
+                _, cache = run_batch(images, e["space"], dataset, protocol, config["cache_dir"])
                 stamps = [cache.path(a).stat().st_mtime for a in archs
-                          if len(_cached_entries(cache, a, "fused", names)) == len(names)]
+                          if len(cached_entries(cache, a, "fused", names)) == len(names)]
                 recent = [t for t in stamps if now - t <= RATE_WINDOW_S]
                 row["done"] = len(stamps)
                 if len(recent) >= 2:

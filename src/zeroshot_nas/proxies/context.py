@@ -140,7 +140,7 @@ class ArchContext:
         channels_last lost precision in forward and backward alike (H100, TF32 off: snip
         3.7e-2, jacob_cov 1.5e-3; NCHW 4e-5 and 8e-7), so CUDA stays NCHW. The CPU hotspot
         channels_last was for, average pooling, runs channels_last inside the network's
-        pooling op (``spaces.nb201.AvgPool3x3``).
+        pooling op (``spaces.cells.AvgPool3x3``).
         """
         if self.fused and not gradients and x.dim() == 4 and self.device.type == "cpu":
             return x.contiguous(memory_format=torch.channels_last)

@@ -50,7 +50,7 @@ def conv_unit_types() -> tuple[type, ...]:
     """The module classes the authors' "Conv" hook matches in our networks."""
     from torch import nn
 
-    from zeroshot_nas.spaces.nb201 import ReLUConvBN
+    from zeroshot_nas.spaces.cells import ReLUConvBN
 
     return (nn.Conv2d, ReLUConvBN)
 

@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``search`` and ``search-tables``."""
+    _add_search_parser(subparsers)
+    _add_search_tables_parser(subparsers)
+
+
+def _add_search_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "search",
         help="run a search algorithm R times on one data set",
@@ -35,6 +40,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "row per run (chosen arch, its benchmark accuracies, charged evaluations/seconds, "
         "anytime trace) to a Parquet file.",
     )
+    # Argument order is the order of `--help`: inputs, budgets, then one group per algorithm.
+    _add_run_options(p)
+    _add_budget_options(p)
+    _add_ga_options(p)
+    _add_sa_options(p)
+    _add_rea_options(p)
+    _add_live_options(p)
+    p.set_defaults(func=cmd_search)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """What to search, with which inputs, how often, and where the runs go."""
     p.add_argument("--algorithm", required=True, choices=ALGORITHMS)
     p.add_argument("--space", default="nb201", choices=("nb201", "nats_sss"))
     p.add_argument("--dataset", required=True)
@@ -53,6 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--score-seed", type=int, help="scoring seed of the scores table (default: its smallest)"
     )
+
+
+def _add_budget_options(p: argparse.ArgumentParser) -> None:
+    """Budgets and score choices shared by the algorithms (the fields of SearchSettings)."""
     p.add_argument(
         "--pool",
         choices=("space", "table"),
@@ -85,6 +106,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=list(DEFAULT.rank_scores),
         help="scores combined by summed rank (random search, GA, SA)",
     )
+    _add_training_options(p)
+    p.add_argument(
+        "--area-sample",
+        type=int,
+        default=DEFAULT.area_sample,
+        help="random architectures AREA scores before evolving",
+    )
+    p.add_argument(
+        "--area-scores",
+        nargs="+",
+        default=list(DEFAULT.area_scores),
+        help="score(s) AREA ranks its sample by (several: summed rank)",
+    )
+
+
+def _add_training_options(p: argparse.ArgumentParser) -> None:
+    """The simulated training of the training-based searches (benchmark lookups)."""
     p.add_argument(
         "--train-seconds",
         type=float,
@@ -103,23 +141,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="valid_acc_12",
         help="benchmark column a simulated training returns",
     )
-    p.add_argument(
-        "--area-sample",
-        type=int,
-        default=DEFAULT.area_sample,
-        help="random architectures AREA scores before evolving",
-    )
-    p.add_argument(
-        "--area-scores",
-        nargs="+",
-        default=list(DEFAULT.area_scores),
-        help="score(s) AREA ranks its sample by (several: summed rank)",
-    )
+
+
+def _add_ga_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("rank-based GA (authors' defaults)")
     g.add_argument("--ga-population", type=int, default=alg.GAConfig.population)
     g.add_argument("--ga-iterations", type=int, default=alg.GAConfig.iterations)
     g.add_argument("--ga-mutation", type=float, default=alg.GAConfig.p_mutation)
     g.add_argument("--ga-crossover", type=float, default=alg.GAConfig.p_crossover)
+
+
+def _add_sa_options(p: argparse.ArgumentParser) -> None:
     s = p.add_argument_group("rank-based SA (published defaults)")
     s.add_argument("--sa-t0", type=float, default=alg.SAConfig.t_initial)
     s.add_argument("--sa-tend", type=float, default=alg.SAConfig.t_end)
@@ -128,9 +160,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--sa-alpha", type=float, default=alg.SAConfig.alpha)
     s.add_argument("--sa-neighbours", type=int, default=alg.SAConfig.neighbours)
     s.add_argument("--sa-beta", type=float, default=alg.SAConfig.beta)
+
+
+def _add_rea_options(p: argparse.ArgumentParser) -> None:
     r = p.add_argument_group("REA / AREA (NATS-Bench defaults)")
     r.add_argument("--rea-population", type=int, default=alg.REAConfig.population)
     r.add_argument("--rea-sample", type=int, default=alg.REAConfig.sample)
+
+
+def _add_live_options(p: argparse.ArgumentParser) -> None:
     live = p.add_argument_group("live scoring of architectures the scores table lacks")
     live.add_argument(
         "--live",
@@ -141,8 +179,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     live.add_argument("--cache-dir", type=Path, default=Path(schema_default_root("cache_dir")))
     add_protocol_options(live)
     live.add_argument("--threads", type=int, default=1, help="torch threads for live scoring")
-    p.set_defaults(func=cmd_search)
 
+
+def _add_search_tables_parser(subparsers: argparse._SubParsersAction) -> None:
     t = subparsers.add_parser(
         "search-tables",
         help="search tables (CSV + LaTeX) and the anytime figure",

@@ -85,25 +85,7 @@ def plot_anytime(
         dsub = sub[sub["dataset"] == ds]
         for row, (axis, label) in enumerate(((1, "search seconds charged"), (0, "evaluations"))):
             ax = axes[row][col]
-            for algorithm, method in methods:
-                msub = dsub[(dsub["algorithm"] == algorithm) & (dsub["method"] == method)]
-                if msub.empty:
-                    continue
-                if axis == 1 and algorithm in TRAINING_BASED and not msub["time_simulated"].all():
-                    continue
-                traces = [json.loads(t) for t in msub["trace"]]
-                grid = _grid(traces, axis)
-                curve = anytime_curve(traces, axis, grid)
-                style = "-" if algorithm in TRAINING_BASED else "--"
-                ax.step(
-                    grid,
-                    curve,
-                    where="post",
-                    linestyle=style,
-                    linewidth=1.6,
-                    color=palette[(algorithm, method)],
-                    label=method,
-                )
+            _draw_curves(ax, dsub, methods, palette, axis)
             if optimum and ds in optimum and math.isfinite(optimum[ds][1]):
                 ax.axhline(
                     optimum[ds][1],
@@ -119,6 +101,38 @@ def plot_anytime(
             if row == 0:
                 ax.set_title(DATASET_TITLES[ds])
             ax.grid(True, which="major", alpha=0.3)
+    _shared_legend(fig, axes)
+    return _save(fig, Path(out_stem))
+
+
+def _draw_curves(ax, dsub: pd.DataFrame, methods: list[tuple[str, str]], palette: dict,
+                 axis: int) -> None:
+    """One panel's anytime curves, one per method that has runs on this data set."""
+    for algorithm, method in methods:
+        msub = dsub[(dsub["algorithm"] == algorithm) & (dsub["method"] == method)]
+        if msub.empty:
+            continue
+        # Seconds of a training-based search mean something only where training time is
+        # simulated; elsewhere it was charged none and would look free.
+        if axis == 1 and algorithm in TRAINING_BASED and not msub["time_simulated"].all():
+            continue
+        traces = [json.loads(t) for t in msub["trace"]]
+        grid = _grid(traces, axis)
+        curve = anytime_curve(traces, axis, grid)
+        style = "-" if algorithm in TRAINING_BASED else "--"
+        ax.step(
+            grid,
+            curve,
+            where="post",
+            linestyle=style,
+            linewidth=1.6,
+            color=palette[(algorithm, method)],
+            label=method,
+        )
+
+
+def _shared_legend(fig, axes: np.ndarray) -> None:
+    """One legend below all panels, each label once, in the order the panels first show it."""
     handles, labels = {}, []
     for ax in axes.ravel():
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -133,8 +147,11 @@ def plot_anytime(
         frameon=False,
         fontsize="small",
     )
+    # Room at the bottom for the legend: one more strip per extra legend row.
     fig.tight_layout(rect=(0, 0.06 + 0.03 * (len(labels) // 5), 1, 1))
-    stem = Path(out_stem)
+
+
+def _save(fig, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
     fig.savefig(paths[0], dpi=150)

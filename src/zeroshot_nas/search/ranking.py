@@ -4,6 +4,9 @@ Every score is ranked with the best architecture first (rank 1); directions come
 proxy registry (``higher_is_better``), never from the ground truth. A value that is not a
 finite number (the scoring status was ``nan``, ``+inf``, ``-inf`` or ``error``) carries no
 ranking information, so it ties at the bottom of its score's ranking.
+
+The ranks and their sum are :mod:`zeroshot_nas.stats.core`'s (re-exported here); this module
+adds what only searches need: the best architecture and the directions of named scores.
 """
 
 from __future__ import annotations
@@ -11,6 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+# One rank sum for searches and statistics: the rank-combination score of the tables and
+# the ranking the searches select by must be the same numbers.
+from zeroshot_nas.stats.core import goodness, rank_sum, ranks
+
+__all__ = ["best_index", "directions_for", "rank_sum", "ranks", "score_directions"]
 
 
 def score_directions(names: Sequence[str]) -> dict[str, bool]:
@@ -20,36 +29,6 @@ def score_directions(names: Sequence[str]) -> dict[str, bool]:
     return {name: bool(get_spec(name).higher_is_better) for name in names}
 
 
-def _goodness(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
-    """Values turned so that larger is better, with non-finite values at -inf (worst)."""
-    v = np.asarray(values, dtype=float)
-    good = v if higher_is_better else -v
-    return np.where(np.isfinite(good), good, -np.inf)
-
-
-def ranks(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
-    """Rank 1 = best; ties share their average rank; non-finite values tie last
-    (the ``average`` method of ``scipy.stats.rankdata``)."""
-    key = -_goodness(values, higher_is_better)
-    # Same result as scipy.stats.rankdata(key, method="average") (the tests check it), at a
-    # fraction of its per-call overhead: searches rank after every evaluation.
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    upper = np.cumsum(counts)
-    return (upper - (counts - 1) / 2.0)[inverse]
-
-
-def rank_sum(matrix: np.ndarray, directions: Sequence[bool]) -> np.ndarray:
-    """Summed rank over the columns of ``matrix`` (architectures × scores); smaller is better."""
-    m = np.asarray(matrix, dtype=float)
-    if m.ndim != 2 or m.shape[1] != len(directions):
-        raise ValueError(
-            f"score matrix of shape {m.shape} does not match {len(directions)} score directions"
-        )
-    if m.shape[0] == 0:
-        return np.zeros(0)
-    return sum(ranks(m[:, j], d) for j, d in enumerate(directions))
-
-
 def best_index(matrix: np.ndarray, directions: Sequence[bool]) -> int:
     """Index of the best architecture: the best value of a single score, or the smallest
     summed rank of several (first one on ties, so the result is deterministic)."""
@@ -57,7 +36,7 @@ def best_index(matrix: np.ndarray, directions: Sequence[bool]) -> int:
     if m.shape[0] == 0:
         raise ValueError("cannot pick the best of zero architectures")
     if m.shape[1] == 1:
-        return int(np.argmax(_goodness(m[:, 0], directions[0])))
+        return int(np.argmax(goodness(m[:, 0], directions[0])))
     return int(np.argmin(rank_sum(m, directions)))
 
 

@@ -31,7 +31,7 @@ from .evaluators import (
     trace_json,
 )
 from .ranking import directions_for
-from .space import get_space
+from .space import SearchSpace, get_space
 
 ALGORITHMS = ("random_score", "ga_rank", "sa_rank", "random_train", "rea", "area")
 TRAINING_FREE = ("random_score", "ga_rank", "sa_rank")
@@ -139,26 +139,11 @@ def run_search(
     none); ``scores`` is the long scores table; ``live`` computes scores the table lacks;
     ``directions`` overrides the registry's ``higher_is_better`` (tests use it).
     """
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"unknown search algorithm {algorithm!r}; expected one of {ALGORITHMS}")
-    if runs < 1:
-        raise ValueError(f"runs must be at least 1, got {runs}")
-    settings = settings or SearchSettings()
-    if settings.pool not in ("space", "table"):
-        raise ValueError(f"pool must be 'space' or 'table', got {settings.pool!r}")
+    settings = _checked_settings(algorithm, runs, settings)
     sp = get_space(space)
     oracle = AccuracyOracle(benchmark, sp, dataset)
     names = settings.score_names(algorithm)
-    store = None
-    dirs: list[bool] = []
-    if names:
-        store = ScoreStore(names, scores, space=sp, dataset=dataset, seed=score_seed, live=live)
-        dirs = directions_for(names, directions)
-        if len(store) == 0 and live is None:
-            raise ValueError(
-                f"no {', '.join(names)} scores for {space}/{dataset} in the scores table and "
-                "live scoring is off"
-            )
+    store, dirs = _score_store(names, scores, sp, space, dataset, score_seed, live, directions)
     pool = store.archs if (store is not None and settings.pool == "table") else None
     if algorithm not in TRAINING_FREE and not oracle.available:
         raise ValueError(
@@ -172,38 +157,101 @@ def run_search(
         results, budget, timed = _one_run(
             algorithm, sp, oracle, store, dirs, names, pool, settings, rng
         )
-        for res in results:
-            valid, test = oracle.final(res.arch)
-            trace = [(e, s, *oracle.final(a)) for e, s, a in res.trace]
-            rows.append(
-                {
-                    "algorithm": algorithm,
-                    "method": res.method,
-                    "space": space,
-                    "dataset": dataset,
-                    "run": run,
-                    "seed": seed,
-                    "arch": res.arch,
-                    "arch_id": arch_id(space, res.arch),
-                    "valid_acc": valid,
-                    "test_acc": test,
-                    "score_evals": res.score_evals,
-                    "train_evals": res.train_evals,
-                    "evaluations": res.evaluations,
-                    "seconds": res.seconds,
-                    "score_seconds": res.score_seconds,
-                    "train_seconds": res.train_seconds,
-                    "budget": budget.describe(),
-                    "time_simulated": timed,
-                    "scores": ",".join(res.info.get("scores", names)),
-                    "score_seed": -1 if store is None or store.seed is None else int(store.seed),
-                    "settings": json.dumps(
-                        _settings_record(algorithm, settings, res.info), sort_keys=True
-                    ),
-                    "trace": trace_json(trace),
-                }
-            )
+        context = _RunContext(
+            algorithm=algorithm, space=space, dataset=dataset, run=run, seed=seed,
+            budget=budget, timed=timed, names=names,
+            score_seed=-1 if store is None or store.seed is None else int(store.seed),
+            settings=settings,
+        )
+        rows += [_result_row(res, oracle, context) for res in results]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def _checked_settings(
+    algorithm: str, runs: int, settings: SearchSettings | None
+) -> SearchSettings:
+    """The settings to run with (the schema's defaults when none are given), after the
+    arguments are checked, so that nothing is loaded for a request that cannot run."""
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown search algorithm {algorithm!r}; expected one of {ALGORITHMS}")
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, got {runs}")
+    settings = settings or SearchSettings()
+    if settings.pool not in ("space", "table"):
+        raise ValueError(f"pool must be 'space' or 'table', got {settings.pool!r}")
+    return settings
+
+
+def _score_store(
+    names: list[str],
+    scores: pd.DataFrame | None,
+    sp: SearchSpace,
+    space: str,
+    dataset: str,
+    score_seed: int | None,
+    live: LiveScorer | None,
+    directions: Mapping[str, bool] | None,
+) -> tuple[ScoreStore | None, list[bool]]:
+    """The scores an algorithm reads and their directions; (None, []) when it uses none."""
+    if not names:
+        return None, []
+    store = ScoreStore(names, scores, space=sp, dataset=dataset, seed=score_seed, live=live)
+    dirs = directions_for(names, directions)
+    if len(store) == 0 and live is None:
+        raise ValueError(
+            f"no {', '.join(names)} scores for {space}/{dataset} in the scores table and "
+            "live scoring is off"
+        )
+    return store, dirs
+
+
+@dataclass(frozen=True)
+class _RunContext:
+    """What every result row of one run shares."""
+
+    algorithm: str
+    space: str
+    dataset: str
+    run: int
+    seed: int
+    budget: Budget
+    timed: bool
+    names: list[str]
+    score_seed: int
+    settings: SearchSettings
+
+
+def _result_row(res: alg.RunResult, oracle: AccuracyOracle, ctx: _RunContext) -> dict:
+    """One row of ``RUN_COLUMNS``: the result with its benchmark accuracies (also along
+    its trace) and what the run was charged."""
+    valid, test = oracle.final(res.arch)
+    trace = [(e, s, *oracle.final(a)) for e, s, a in res.trace]
+    return {
+        "algorithm": ctx.algorithm,
+        "method": res.method,
+        "space": ctx.space,
+        "dataset": ctx.dataset,
+        "run": ctx.run,
+        "seed": ctx.seed,
+        "arch": res.arch,
+        "arch_id": arch_id(ctx.space, res.arch),
+        "valid_acc": valid,
+        "test_acc": test,
+        "score_evals": res.score_evals,
+        "train_evals": res.train_evals,
+        "evaluations": res.evaluations,
+        "seconds": res.seconds,
+        "score_seconds": res.score_seconds,
+        "train_seconds": res.train_seconds,
+        "budget": ctx.budget.describe(),
+        "time_simulated": ctx.timed,
+        "scores": ",".join(res.info.get("scores", ctx.names)),
+        "score_seed": ctx.score_seed,
+        "settings": json.dumps(
+            _settings_record(ctx.algorithm, ctx.settings, res.info), sort_keys=True
+        ),
+        "trace": trace_json(trace),
+    }
 
 
 def _settings_record(algorithm: str, settings: SearchSettings, info: dict) -> dict:

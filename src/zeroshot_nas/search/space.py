@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
 
 import numpy as np
 
-from zeroshot_nas.spaces import nats_sss, nb201
+from zeroshot_nas.spaces import nats_sss, nb201, space_module
 
 Genome = tuple[int, ...]
 
@@ -133,17 +134,14 @@ def _encode(space: str, arch: str) -> Genome:
     return tuple(nats_sss.CHANNELS.index(c) for c in nats_sss.parse_channels(arch))
 
 
-SEARCH_SPACES: dict[str, SearchSpace] = {
-    "nb201": SearchSpace("nb201", tuple(nb201.OPS), len(nb201.EDGES)),
-    "nats_sss": SearchSpace("nats_sss", tuple(nats_sss.CHANNELS), nats_sss.NUM_LAYERS),
+# What a search adds to a space: its architectures as genomes. Which spaces exist, and the
+# error for a name that is none of them, are zeroshot_nas.spaces' alone.
+_GENOME_SPACES: dict[ModuleType, SearchSpace] = {
+    nb201: SearchSpace("nb201", tuple(nb201.OPS), len(nb201.EDGES)),
+    nats_sss: SearchSpace("nats_sss", tuple(nats_sss.CHANNELS), nats_sss.NUM_LAYERS),
 }
 
 
 def get_space(name: str) -> SearchSpace:
     """The search space called ``name`` (``nb201`` or ``nats_sss``)."""
-    try:
-        return SEARCH_SPACES[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown search space {name!r}; expected one of {list(SEARCH_SPACES)}"
-        ) from None
+    return _GENOME_SPACES[space_module(name)]

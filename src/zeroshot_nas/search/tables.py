@@ -158,71 +158,93 @@ def build_table(
     ours = summary[summary["space"] == space]
     ours = ours[ours["accuracies"] > 0]
     if not len(ours) and not optimum:
-        rows.append(
-            {
-                "section": "This work",
-                "group": "",
-                "algorithm": "",
-                "source": "note",
-                "method": f"Accuracies unavailable: no benchmark table with trained "
-                f"accuracies for the {SPACE_TITLES.get(space, space)}; "
-                "our searches there are not shown.",
-                "search_seconds": math.nan,
-                "seconds_simulated": False,
-                "runs": np.nan,
-                "budget": "",
-            }
-        )
+        rows.append(_unavailable_row(space))
     for (algorithm, method), grp in ours.groupby(["algorithm", "method"], sort=False):
-        row = {
-            "section": "This work",
-            "group": "Training-based (benchmark lookup)"
-            if algorithm in TRAINING_BASED
-            else "Training-free",
-            "method": method,
-            "algorithm": algorithm,
-            "source": "this run",
-        }
-        c10 = grp[grp["dataset"] == "cifar10"]
-        secs = c10 if len(c10) else grp
-        row["search_seconds"] = float(secs["seconds_mean"].mean())
-        row["seconds_simulated"] = bool(secs["time_simulated"].any())
-        row["runs"] = int(grp["runs"].max())
-        budgets = {d: b for d, b in zip(grp["dataset"], grp["budget"], strict=True)}
-        row["budget"] = "; ".join(f"{d}: {b}" for d, b in budgets.items())
-        for ds in DATASETS:
-            sub = grp[grp["dataset"] == ds]
-            vals = sub.iloc[0] if len(sub) else None
-            for split in ("valid", "test"):
-                row[f"{ds}_{split}_mean"] = (
-                    float(vals[f"{split}_mean"]) if vals is not None else math.nan
-                )
-                row[f"{ds}_{split}_std"] = (
-                    float(vals[f"{split}_std"]) if vals is not None else math.nan
-                )
-            row[f"{ds}_seconds"] = float(vals["seconds_mean"]) if vals is not None else math.nan
-        rows.append(row)
+        rows.append(_our_row(algorithm, method, grp))
     if published is not None:
-        for prow in published.rows:
-            row = {
-                "section": f"Published: {published.title}",
-                "group": prow["group"],
-                "method": prow["method"],
-                "algorithm": "",
-                "source": "published",
-                "search_seconds": parse_seconds(prow.get("search_seconds")),
-                "seconds_simulated": False,
-                "runs": np.nan,
-                "budget": "",
-                "search_seconds_text": str(prow.get("search_seconds")),
-            }
-            for ds in DATASETS:
-                for split, cell in zip(("valid", "test"), prow[ds], strict=True):
-                    m, s = parse_cell(cell)
-                    row[f"{ds}_{split}_mean"], row[f"{ds}_{split}_std"] = m, s
-                    row[f"{ds}_{split}_text"] = str(cell)
-                row[f"{ds}_seconds"] = math.nan
-            rows.append(row)
+        rows += [_published_row(published.title, prow) for prow in published.rows]
+    rows.append(_optimum_row(optimum))
+    return pd.DataFrame(rows)
+
+
+# The table's columns are the union of the rows' keys in order of first appearance, so
+# every row builder below keeps its keys in the order the CSV and LaTeX outputs expect.
+
+
+def _unavailable_row(space: str) -> dict:
+    """A note in place of our rows, so a table never silently lacks this work's section."""
+    return {
+        "section": "This work",
+        "group": "",
+        "algorithm": "",
+        "source": "note",
+        "method": f"Accuracies unavailable: no benchmark table with trained "
+        f"accuracies for the {SPACE_TITLES.get(space, space)}; "
+        "our searches there are not shown.",
+        "search_seconds": math.nan,
+        "seconds_simulated": False,
+        "runs": np.nan,
+        "budget": "",
+    }
+
+
+def _our_row(algorithm: str, method: str, grp: pd.DataFrame) -> dict:
+    """One of our methods: summary rows of one (algorithm, method), one per data set."""
+    row = {
+        "section": "This work",
+        "group": "Training-based (benchmark lookup)"
+        if algorithm in TRAINING_BASED
+        else "Training-free",
+        "method": method,
+        "algorithm": algorithm,
+        "source": "this run",
+    }
+    # Search seconds are the papers' CIFAR-10 figure; other data sets only when it is absent.
+    c10 = grp[grp["dataset"] == "cifar10"]
+    secs = c10 if len(c10) else grp
+    row["search_seconds"] = float(secs["seconds_mean"].mean())
+    row["seconds_simulated"] = bool(secs["time_simulated"].any())
+    row["runs"] = int(grp["runs"].max())
+    budgets = {d: b for d, b in zip(grp["dataset"], grp["budget"], strict=True)}
+    row["budget"] = "; ".join(f"{d}: {b}" for d, b in budgets.items())
+    for ds in DATASETS:
+        sub = grp[grp["dataset"] == ds]
+        vals = sub.iloc[0] if len(sub) else None
+        for split in ("valid", "test"):
+            row[f"{ds}_{split}_mean"] = (
+                float(vals[f"{split}_mean"]) if vals is not None else math.nan
+            )
+            row[f"{ds}_{split}_std"] = (
+                float(vals[f"{split}_std"]) if vals is not None else math.nan
+            )
+        row[f"{ds}_seconds"] = float(vals["seconds_mean"]) if vals is not None else math.nan
+    return row
+
+
+def _published_row(title: str, prow: dict) -> dict:
+    """A quoted row: parsed numbers for comparisons, and the verbatim cells for LaTeX."""
+    row = {
+        "section": f"Published: {title}",
+        "group": prow["group"],
+        "method": prow["method"],
+        "algorithm": "",
+        "source": "published",
+        "search_seconds": parse_seconds(prow.get("search_seconds")),
+        "seconds_simulated": False,
+        "runs": np.nan,
+        "budget": "",
+        "search_seconds_text": str(prow.get("search_seconds")),
+    }
+    for ds in DATASETS:
+        for split, cell in zip(("valid", "test"), prow[ds], strict=True):
+            m, s = parse_cell(cell)
+            row[f"{ds}_{split}_mean"], row[f"{ds}_{split}_std"] = m, s
+            row[f"{ds}_{split}_text"] = str(cell)
+        row[f"{ds}_seconds"] = math.nan
+    return row
+
+
+def _optimum_row(optimum: dict[str, tuple[float, float]]) -> dict:
     row = {
         "section": "Benchmark",
         "group": "",
@@ -245,8 +267,7 @@ def build_table(
                 f"{ds}_seconds": math.nan,
             }
         )
-    rows.append(row)
-    return pd.DataFrame(rows)
+    return row
 
 
 def table_notes(

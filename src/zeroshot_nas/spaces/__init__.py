@@ -38,6 +38,7 @@ __all__ = [
     "arch_from_id",
     "arch_id",
     "build_network",
+    "space_module",
     "count_flops",
     "count_flops_m",
     "count_params_m",
@@ -50,7 +51,8 @@ __all__ = [
 SPACES: dict[str, ModuleType] = {"nb201": nb201, "nats_sss": nats_sss}
 
 
-def _space(space: str) -> ModuleType:
+def space_module(space: str) -> ModuleType:
+    """The module of a search space by name; ValueError naming the known spaces."""
     try:
         return SPACES[space]
     except (KeyError, TypeError):
@@ -61,22 +63,22 @@ def _space(space: str) -> ModuleType:
 
 def parse_arch(space: str, arch: str) -> str:
     """Validate ``arch`` in ``space`` and return its canonical string (ArchError if bad)."""
-    return _space(space).parse_arch(arch)
+    return space_module(space).parse_arch(arch)
 
 
 def arch_id(space: str, arch: str) -> str:
     """Filesystem-safe id: NB201 six op digits (``333133``), SSS ``8-16-32-48-64``."""
-    return _space(space).arch_id(arch)
+    return space_module(space).arch_id(arch)
 
 
 def arch_from_id(space: str, ident: str) -> str:
     """The canonical arch string of an id made by :func:`arch_id`."""
-    return _space(space).arch_from_id(ident)
+    return space_module(space).arch_from_id(ident)
 
 
 def all_archs(space: str) -> list[str]:
     """Every arch of ``space`` in ``itertools.product`` order (NB201 of OPS, SSS of CHANNELS)."""
-    return _space(space).all_archs()
+    return space_module(space).all_archs()
 
 
 def build_network(space: str, arch: str, dataset: str) -> nn.Module:
@@ -84,14 +86,16 @@ def build_network(space: str, arch: str, dataset: str) -> nn.Module:
 
     Build under ``with torch.device("meta"):`` to get shapes and counts without allocating.
     """
-    module = _space(space)
-    return module.build_network(arch, get_dataset(dataset).num_classes)
+    from .cells import BUILDERS
+
+    space_module(space)
+    return BUILDERS[space](arch, get_dataset(dataset).num_classes)
 
 
 @cache
 def _cost(space: str, arch: str, dataset: str) -> tuple[int, int]:
     spec = get_dataset(dataset)
-    return _space(space).cost(arch, spec.num_classes, spec.image_size)
+    return space_module(space).cost(arch, spec.num_classes, spec.image_size)
 
 
 def params_m(space: str, arch: str, dataset: str) -> float:

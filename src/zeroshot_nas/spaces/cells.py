@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from . import nats_sss, nb201
 from .nb201 import EDGES, NUM_NODES, OPS, ops_to_arch
 
 
@@ -192,3 +193,19 @@ class CellNetwork(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
+
+
+def build_nb201(arch: str, num_classes: int) -> CellNetwork:
+    """The NATS "infer.tiny" network (C=16, N=5) of an NB201 arch string."""
+    channels, reductions = nb201.layer_plan()
+    return CellNetwork(nb201.parse_ops(arch), nb201.C, channels, reductions, num_classes)
+
+
+def build_nats_sss(arch: str, num_classes: int) -> CellNetwork:
+    """The "infer.shape.tiny" network of a NATS size-space channel string."""
+    channels = nats_sss.parse_channels(arch)
+    return CellNetwork(nb201.parse_ops(nats_sss.GENOTYPE), channels[0], channels,
+                       nats_sss.LAYER_REDUCTIONS, num_classes)
+
+
+BUILDERS = {"nb201": build_nb201, "nats_sss": build_nats_sss}

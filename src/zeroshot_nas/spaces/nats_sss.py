@@ -72,12 +72,6 @@ def all_archs() -> list[str]:
     return [channels_to_arch(c) for c in itertools.product(CHANNELS, repeat=NUM_LAYERS)]
 
 
-def build_network(arch: str, num_classes: int) -> nb201.CellNetwork:
-    """The "infer.shape.tiny" network of a channel string."""
-    channels = parse_channels(arch)
-    return nb201.CellNetwork(_GENOTYPE_OPS, channels[0], channels, LAYER_REDUCTIONS, num_classes)
-
-
 def cost(arch: str, num_classes: int, image_size: int) -> tuple[int, int]:
     """(params, FLOPs per image) of :func:`build_network`, counted without building it."""
     channels = parse_channels(arch)

@@ -13,24 +13,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from .common import ArchError
-
-if TYPE_CHECKING:
-    from .cells import CellNetwork
-
-# The network's module classes live in cells.py (torch); they stay reachable from here.
-_CELL_CLASSES = ("Zero", "ReLUConvBN", "Conv1x1BN", "AvgPool3x3", "make_op", "InferCell",
-                 "ResNetBasicBlock", "CellNetwork")
-
-
-def __getattr__(name: str):
-    if name in _CELL_CLASSES:
-        from . import cells
-
-        return getattr(cells, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 OPS: tuple[str, ...] = (
     "none",
@@ -136,14 +120,6 @@ def layer_plan(c: int = C, n: int = N) -> tuple[tuple[int, ...], tuple[bool, ...
     channels = (c,) * n + (2 * c,) * (n + 1) + (4 * c,) * (n + 1)
     reductions = (False,) * n + (True,) + (False,) * n + (True,) + (False,) * n
     return channels, reductions
-
-
-def build_network(arch: str, num_classes: int) -> CellNetwork:
-    """The NATS "infer.tiny" network (C=16, N=5) of an NB201 arch string."""
-    from .cells import CellNetwork
-
-    channels, reductions = layer_plan()
-    return CellNetwork(parse_ops(arch), C, channels, reductions, num_classes)
 
 
 # ----------------------------------------------------------------------- analytic costs

@@ -322,48 +322,90 @@ def compute_stats(
     if combo:
         infos[RANK_COMBINATION] = ScoreInfo(RANK_COMBINATION, False, False, "combination",
                                             "rank-based-training-free-nas")
-    corr, mono, slopes, best, best_runs = [], [], [], [], []
+    parts = _QualityParts()
     for d_i, dataset in enumerate(datasets):
-        wide, n_seeds = wide_scores(scored, dataset)
-        note = add_rank_combination(wide, combo, cfg.score_info) if combo else None
-        if note:
-            notes.append(f"{dataset}: {note}")
-        n_acc = int(wide[list(TARGETS)].notna().all(axis=1).sum())
-        if n_acc < 3:
-            # e.g. the NATS size space, for which no trained accuracies are available here
-            notes.append(f"{dataset}: only {n_acc} architecture(s) with test and validation "
-                         "accuracy; no score-quality statistics")
-            continue
-        for score in [n for n in [*names, RANK_COMBINATION] if n in wide.columns]:
-            n_finite = int(np.isfinite(wide[score].to_numpy(dtype=float)).sum())
-            if n_finite < 3:
-                notes.append(f"{dataset}: {score} has {n_finite} finite value(s); skipped")
-                continue
-            c, m, s = score_quality(wide, score, infos[score], cfg, dataset, n_seeds)
-            corr += c
-            mono += m
-            slopes += s
-            summary, runs = best_retrieved(wide, score, infos[score], cfg, dataset, d_i)
-            best.append(summary)
-            best_runs.append(runs)
+        _dataset_quality(scored, dataset, d_i, names, infos, combo, cfg, parts, notes)
     timing_src = timings if timings is not None else df
     specs = pd.DataFrame(
         [{"score": i.name, "higher_is_better": i.higher_is_better, "bounded01": i.bounded01,
           "family": i.family, "paper": i.paper} for i in infos.values()]
     )
     tables = {
-        "correlations": pd.DataFrame(corr),
-        "monotonicity": pd.DataFrame(mono),
-        "slopes": pd.DataFrame(slopes),
-        "best_retrieved": pd.DataFrame(best),
-        "best_retrieved_runs": pd.concat(best_runs, ignore_index=True) if best_runs
+        "correlations": pd.DataFrame(parts.corr),
+        "monotonicity": pd.DataFrame(parts.mono),
+        "slopes": pd.DataFrame(parts.slopes),
+        "best_retrieved": pd.DataFrame(parts.best),
+        "best_retrieved_runs": pd.concat(parts.best_runs, ignore_index=True) if parts.best_runs
         else pd.DataFrame(),
         "timing": timing_table(timing_src),
         "nonfinite": nonfinite_counts(scored),
         "benchmark_best": benchmark_best(scored, benchmark),
         "score_specs": specs,
     }
-    summary = {
+    summary = _summary(scored, datasets, names, combo, cfg, notes)
+    for note in notes:
+        log.warning(note)
+    return tables, summary
+
+
+@dataclass
+class _QualityParts:
+    """Rows of the score-quality tables, collected over data sets and scores."""
+
+    corr: list[dict] = field(default_factory=list)
+    mono: list[dict] = field(default_factory=list)
+    slopes: list[dict] = field(default_factory=list)
+    best: list[dict] = field(default_factory=list)
+    best_runs: list[pd.DataFrame] = field(default_factory=list)
+
+
+def _dataset_quality(
+    scored: pd.DataFrame,
+    dataset: str,
+    dataset_index: int,
+    names: list[str],
+    infos: dict[str, ScoreInfo],
+    combo: tuple[str, ...],
+    cfg: StatsConfig,
+    parts: _QualityParts,
+    notes: list[str],
+) -> None:
+    """Add the quality rows of every score of one data set to ``parts``, and a note for
+    whatever could not be computed there."""
+    wide, n_seeds = wide_scores(scored, dataset)
+    note = add_rank_combination(wide, combo, cfg.score_info) if combo else None
+    if note:
+        notes.append(f"{dataset}: {note}")
+    n_acc = int(wide[list(TARGETS)].notna().all(axis=1).sum())
+    if n_acc < 3:
+        # e.g. the NATS size space, for which no trained accuracies are available here
+        notes.append(f"{dataset}: only {n_acc} architecture(s) with test and validation "
+                     "accuracy; no score-quality statistics")
+        return
+    for score in [n for n in [*names, RANK_COMBINATION] if n in wide.columns]:
+        n_finite = int(np.isfinite(wide[score].to_numpy(dtype=float)).sum())
+        if n_finite < 3:
+            notes.append(f"{dataset}: {score} has {n_finite} finite value(s); skipped")
+            continue
+        c, m, s = score_quality(wide, score, infos[score], cfg, dataset, n_seeds)
+        parts.corr += c
+        parts.mono += m
+        parts.slopes += s
+        summary, runs = best_retrieved(wide, score, infos[score], cfg, dataset, dataset_index)
+        parts.best.append(summary)
+        parts.best_runs.append(runs)
+
+
+def _summary(
+    scored: pd.DataFrame,
+    datasets: list[str],
+    names: list[str],
+    combo: tuple[str, ...],
+    cfg: StatsConfig,
+    notes: list[str],
+) -> dict:
+    """``summary.json``: the run's settings and what the tables' columns mean."""
+    return {
         "datasets": datasets,
         "scores": names,
         "rank_combination": list(combo),
@@ -382,9 +424,6 @@ def compute_stats(
                                "score's direction)", "dropped": "non-finite values removed"},
         "notes": notes,
     }
-    for note in notes:
-        log.warning(note)
-    return tables, summary
 
 
 def write_stats(tables: dict[str, pd.DataFrame], summary: dict, out_dir: Path | str) -> None:

@@ -8,6 +8,7 @@ scipy; the table-level driver is :mod:`zeroshot_nas.stats.analysis`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -236,6 +237,36 @@ def best_retrieved_runs(
 # ---------------------------------------------------------------------------------------------
 # Rank combination
 # ---------------------------------------------------------------------------------------------
+def goodness(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """Values turned so that larger is better, with non-finite values at -inf (worst)."""
+    v = np.asarray(values, dtype=float)
+    good = v if higher_is_better else -v
+    return np.where(np.isfinite(good), good, -np.inf)
+
+
+def ranks(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """Rank 1 = best; ties share their average rank; non-finite values tie last
+    (the ``average`` method of ``scipy.stats.rankdata``)."""
+    key = -goodness(values, higher_is_better)
+    # Same result as scipy.stats.rankdata(key, method="average") (the tests check it), at a
+    # fraction of its per-call overhead: searches rank after every evaluation.
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    upper = np.cumsum(counts)
+    return (upper - (counts - 1) / 2.0)[inverse]
+
+
+def rank_sum(matrix: np.ndarray, directions: Sequence[bool]) -> np.ndarray:
+    """Summed rank over the columns of ``matrix`` (architectures × scores); smaller is better."""
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2 or m.shape[1] != len(directions):
+        raise ValueError(
+            f"score matrix of shape {m.shape} does not match {len(directions)} score directions"
+        )
+    if m.shape[0] == 0:
+        return np.zeros(0)
+    return sum(ranks(m[:, j], d) for j, d in enumerate(directions))
+
+
 def rank_combination(scores: pd.DataFrame, higher_is_better: dict[str, bool]) -> pd.Series:
     """Sum of per-score ranks (rank-based paper): each column ranked so that its best value
     gets rank 1 (ties averaged, non-finite values last), ranks summed; smaller is better.
@@ -247,11 +278,6 @@ def rank_combination(scores: pd.DataFrame, higher_is_better: dict[str, bool]) ->
     missing = [c for c in scores.columns if c not in higher_is_better]
     if missing:
         raise ValueError(f"no direction given for score(s) {missing}")
-    total = np.zeros(len(scores))
-    for col in scores.columns:
-        oriented = scores[col].to_numpy(dtype=float)
-        if not higher_is_better[col]:
-            oriented = -oriented
-        oriented = apply_nonfinite_policy(oriented, True, "kept_worst").values
-        total += sps.rankdata(-oriented, method="average")
+    columns = [scores[col].to_numpy(dtype=float) for col in scores.columns]
+    total = rank_sum(np.column_stack(columns), [higher_is_better[c] for c in scores.columns])
     return pd.Series(total, index=scores.index, name="rank_sum")
