@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -35,9 +34,13 @@ from zeroshot_nas.proxies.network import build_initialised_network
 from zeroshot_nas.proxies.runner import context_for, run_score
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO.parent / "shared" / "data"))
-NPZ = SHARED_DATA / "images" / "cifar10.npz"
+# The prepared images of a run (`data/images/cifar10.npz`, made by the workflow's data stage).
+NPZ = REPO / "data" / "images" / "cifar10.npz"
 SEVEN = ["grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow", "naswot"]
+# Scores served by the shared first-order pass and the synflow pass alone.
+CHEAP = ["naswot", "jacob_cov", "js", "jsc", "snip", "grad_norm", "plain", "fisher", "pjs",
+         "pjsc", "wpjs", "wpjsi", "synflow", "logsynflow", "ssnr", "ssnr_layerwise"]
+NOISE = ["sns", "snsc", "lns", "lnsc", "mnjs", "mnjsc"]
 
 
 def forward_backward(arch: str, batch, channels_last: bool, protocol: Protocol) -> float:
@@ -82,6 +85,25 @@ def peak_memory_child(arch: str, batch_size: int, device: str) -> None:
     print(json.dumps({"peak_rss_mb": peak_mb, "errors": bad}))
 
 
+def fused_sets(args: argparse.Namespace) -> None:
+    """Median seconds per architecture of each fused set, printed as JSON."""
+    proto = Protocol(device=args.device)
+    x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
+    batch = (torch.as_tensor(x), torch.as_tensor(y))
+    every = spaces.all_archs("nb201")
+    archs = [every[i] for i in np.random.default_rng(0).choice(len(every), args.archs,
+                                                               replace=False)]
+    sets = {"seven": SEVEN, "cheap": CHEAP, "noise": NOISE,
+            "all": [n for n in REGISTRY if n != "zen"]}
+    score_architecture("nb201", archs[0], "cifar10", batch, sets["all"], proto)  # warm-up
+    times: dict[str, list[float]] = {k: [] for k in sets}
+    for arch in archs:
+        for key, names in sets.items():
+            times[key].append(timed(lambda a=arch, n=names: score_architecture(
+                "nb201", a, "cifar10", batch, n, proto)))
+    print(json.dumps({k: statistics.median(v) for k, v in times.items()}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", type=int, default=4)
@@ -90,14 +112,21 @@ def main() -> None:
     ap.add_argument(
         "--out", type=Path, default=REPO / "benchmarks" / "results" / "proxy_speed.json"
     )
+    ap.add_argument("--images", type=Path, default=NPZ, help="prepared cifar10 images (.npz)")
+    ap.add_argument("--fused-sets", action="store_true",
+                    help="only time the fused sets (seven, cheap, noise family, whole suite): "
+                    "the quick comparison of two versions of the engine")
     ap.add_argument("--peak-child", nargs=2, metavar=("ARCH", "BATCH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.peak_child:
         peak_memory_child(args.peak_child[0], int(args.peak_child[1]), args.device)
         return
+    if args.fused_sets:
+        fused_sets(args)
+        return
     proto = Protocol(device=args.device)
-    x, y = draw_batch(NPZ, "cifar10", 64, 0, labelled=True)
+    x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
     batch = (torch.as_tensor(x), torch.as_tensor(y))
     every = spaces.all_archs("nb201")
     rng = np.random.default_rng(0)

@@ -95,7 +95,7 @@ def test_pipeline_commands_produce_every_file(tmp_path):
     assert cli.main(["figures", "--scores", str(scores), "--stats", str(stats_dir),
                      "--out", str(fig_dir)]) == 0
     for name in ("ps_fig1", "ps_fig3", "ps_fig4", "ps_fig5", "ps_percentile",
-                 "ps_fig2_cifar10"):
+                 "ps_fig2_cifar10_part1"):
         for ext in ("png", "pdf", "txt"):
             assert (fig_dir / f"{name}.{ext}").stat().st_size > 0, (name, ext)
     assert (fig_dir / "figures_manifest.json").exists()
@@ -125,3 +125,31 @@ def test_commands_report_missing_inputs(tmp_path, capsys):
     assert "scores table not found" in capsys.readouterr().err
     assert cli.main(["paper-tables", "--stats", str(tmp_path), "--out", str(tmp_path / "g")]) == 2
     assert "run `stats` first" in capsys.readouterr().err
+
+
+def _correlations(values: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """Explicit correlation rows (kendall, test accuracy, all, non-finite ranked last)."""
+    return pd.DataFrame([{"score": s, "dataset": d, "method": "kendall", "target": "test_acc",
+                          "policy": "kept_worst", "subset": "all", "value": v, "ci_low": lo,
+                          "ci_high": hi, "n": 100, "n_nonfinite": 0}
+                         for s, (v, lo, hi) in values.items()
+                         for d in ("cifar10", "cifar100")])
+
+
+def test_a_contradicted_claim_is_said_with_its_evidence(tmp_path):
+    published = paper.load_published()
+    negative = {"stats": {"correlations": _correlations(
+        {"wpjs": (-0.44, -0.53, -0.31), "wpjsi": (-0.40, -0.50, -0.30)})}}
+    claim = paper.claim_wpjs_top(negative["stats"])
+    assert claim.verdict == paper.CONTRADICTED and "-0.44 [-0.53, -0.31]" in claim.evidence
+    doc = paper.Document(tmp_path, negative["stats"], {}, published, pd.DataFrame())
+    text = paper._wpjs_paragraph(doc)
+    assert "contradicts the paper" in text and "-0.44 [-0.53, -0.31]" in text
+    assert "tensors\\_used" in text
+    # an interval that includes zero is no contradiction, and nothing is said
+    unsure = {"correlations": _correlations({"wpjs": (0.1, -0.05, 0.2),
+                                             "wpjsi": (0.1, -0.05, 0.2)})}
+    assert paper.claim_wpjs_top(unsure).verdict == paper.NOT_SUPPORTED
+    assert paper._wpjs_paragraph(paper.Document(tmp_path, unsure, {}, published,
+                                                pd.DataFrame())) == ""
+    assert paper.claim_wpjs_top({}).verdict == paper.UNTESTABLE

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from test_stats import explicit_info, real_scores_table
 
-from zeroshot_nas.plots import figures, style
+from zeroshot_nas.plots import catalog, figures, style
+from zeroshot_nas.plots.base import has_path
 from zeroshot_nas.stats import analysis, core
 
 
@@ -46,7 +47,7 @@ def test_all_figures_on_real_benchmark(real_run):
     results = figures.make_all_figures(df, tables, out, info=explicit_info)
     made = {r.name for r in results if r.made}
     assert {"ps_fig1", "ps_fig2_cifar10", "ps_fig2_cifar100", "ps_fig2_ImageNet16-120",
-            "ps_fig3", "ps_fig4", "ps_fig5", "ps_percentile"} <= made
+            "ps_fig3", "ps_fig4", "ps_fig5", "ps_percentile", "rb_table1"} <= made
     for r in results:
         if r.made:
             assert _nonempty(r.paths), r.name
@@ -110,3 +111,98 @@ def test_ssnr_figure_names_missing_panels(tmp_path):
     res = figures.ssnr_fig2_score_accuracy(pd.DataFrame(rows), tmp_path, "cifar10")
     assert res.made
     assert "Not scored in this run: ssnr_layerwise" in res.paths[2].read_text()
+
+
+def test_ps_fig2_pages_share_one_accuracy_range_and_count_what_they_leave_out(tmp_path):
+    # Real architectures and accuracies; flops made non-finite where the cell has no path
+    # from input to output, as the Jacobian scores are on those architectures.
+    df = real_scores_table(60)
+    cut = df["arch"].map(lambda a: not has_path(a)) & (df["score"] == "flops")
+    df.loc[cut, ["value", "status"]] = [np.nan, "nan"]
+    n_cut = int((cut & (df["dataset"] == "cifar10")).sum())
+    assert n_cut >= 1
+    res = figures.ps_fig2_score_vs_accuracy(df, tmp_path, "cifar10", explicit_info,
+                                            rows_per_part=1)
+    assert res.made and res.name == "ps_fig2_cifar10"
+    captions = [(tmp_path / f"ps_fig2_cifar10_part{k}.txt").read_text() for k in (1, 2)]
+    assert "part 1 of 2" in captions[0] and "part 2 of 2" in captions[1]
+    ranges = [c.split("share one accuracy range (")[1].split(")")[0] for c in captions]
+    assert ranges[0] == ranges[1]
+    # no parameters-scoring score here: every score, by name (flops, then params)
+    assert (f"flops: {n_cut} architecture(s): {n_cut} with a non-finite score, all without a "
+            "path from input to output") in captions[0]
+    assert "No architecture was left out." in captions[1]
+
+
+def test_slopes_spanning_decades_get_a_log_axis_and_monotonicity_starts_at_zero(tmp_path):
+    # Explicit test input: |slope| from 0.04 to 620, as the paper's Figure 5 has them.
+    rows = [{"score": s, "dataset": "cifar10", "subset": sub, "abs_slope": v,
+             "transform": "log(1-score)"}
+            for s, v in (("js", 620.0), ("pjs", 3.0), ("wpjs", 0.04))
+            for sub in analysis.SUBSETS]
+    res = figures.ps_fig5_slopes({"slopes": pd.DataFrame(rows)}, tmp_path)
+    assert res.made and "Log axis" in (tmp_path / "ps_fig5.txt").read_text()
+    mono = pd.DataFrame([{**r, "monotonicity": 0.5, "policy": "dropped"} for r in rows])
+    res = figures.ps_fig4_monotonicity({"monotonicity": mono}, tmp_path)
+    assert "The axis starts at zero." in (tmp_path / "ps_fig4.txt").read_text()
+
+
+def test_ssnr_zero_scores_are_drawn_and_said(tmp_path):
+    rng = np.random.default_rng(1)
+    acc = rng.uniform(60, 94, 30)
+    values = 10 ** (acc / 3)
+    values[:2] = 0.0  # exact zeros cannot sit on a log axis
+    archs = [f"a{i}" for i in range(30)]
+    rows = [{"arch": a, "dataset": "cifar10", "seed": 0, "score": "synflow", "value": v,
+             "status": "ok", "test_acc": t, "valid_acc": t}
+            for a, v, t in zip(archs, values, acc, strict=True)]
+    res = figures.ssnr_fig2_score_accuracy(pd.DataFrame(rows), tmp_path, "cifar10")
+    caption = res.paths[2].read_text()
+    assert "log10 axis; 2 architecture(s) score exactly 0" in caption
+    assert "open circles" in caption and "same accuracy range" in caption
+    assert "zeros at" not in caption
+
+
+def test_catalogue_names_figures_by_the_papers_numbers():
+    r = catalog.resolve_figure("ps_fig2_ImageNet16-120_part3")
+    assert (r.item.key, r.dataset, r.part) == ("ps_fig2", "ImageNet16-120", 3)
+    assert r.heading == "PS Figure 2 (ImageNet16-120, part 3)"
+    assert catalog.resolve_figure("ps_fig3").heading == "PS Figure 3"
+    assert catalog.resolve_figure("nwot_fig1_cifar10").heading == "NWOT Figure 1(b) (CIFAR-10)"
+    assert catalog.resolve_table("ssnr_correlations").heading == "SSNR Figure 2 text and Table 1"
+    assert all(i.paper in catalog.PAPERS for i in catalog.FIGURES.values())
+    assert catalog.figure_category("rb_table1").startswith("RB: ")
+
+
+def test_report_captions_render_as_their_plain_text():
+    from docutils.core import publish_parts
+
+    text = "|slope| of *JS* (log(1 - score)); jacob_cov_ and `x` [95% CI] -- ok:  done."
+    html = publish_parts(catalog.rst_escape(text), writer="html",
+                         settings_overrides={"report_level": 5})["body"]
+    assert html.strip() == "<p>" + " ".join(text.split()) + "</p>"
+
+
+def test_wpjs_evidence_on_real_scores(tmp_path):
+    # Real parameter-space scores of six real architectures (ImageNet16-120, batch of 8).
+    from conftest import SHARED_DATA
+
+    from zeroshot_nas import spaces
+    from zeroshot_nas.proxies import Protocol
+    from zeroshot_nas.scoring import score_archs
+
+    npz = SHARED_DATA / "images" / "ImageNet16-120.npz"
+    if not npz.exists():
+        pytest.skip(f"real image sample not found at {npz}")
+    archs = [spaces.arch_from_id("nb201", i)
+             for i in ("333031", "123412", "444444", "232323", "310213", "221133")]
+    table = score_archs("nb201", "ImageNet16-120", 0, archs, ["pjs", "wpjs", "wpjsi"],
+                        Protocol(batch_size=8), npz, tmp_path / "cache", None, progress=False)
+    bench = real_scores_table(None)
+    bench = bench[(bench["score"] == "params") & (bench["dataset"] == "ImageNet16-120")]
+    df = table.merge(bench[["arch", "dataset", "test_acc", "valid_acc"]], on=["arch", "dataset"])
+    res = figures.ps_tensors(df, tmp_path)
+    assert res.made and _nonempty(res.paths)
+    caption = res.paths[2].read_text()
+    # the definitions divide by N: WPJS falls as more tensors are used
+    assert "rho(N, WPJS) = -" in caption and "factor 1/N" in caption

@@ -11,6 +11,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from zeroshot_nas.config import ConfigError, check_devices, validate_config  # noqa: E402
 from zeroshot_nas.pipeline.plan import Plan  # noqa: E402
+from zeroshot_nas.plots import catalog as CATALOG  # noqa: E402 - light: names, no plotting
 
 try:
     config = validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")

@@ -1,4 +1,6 @@
 # Stage 5: the papers' figures for the report experiment.
+# The report groups them by paper (category) under the paper's own numbers (labels); each
+# caption is the figure's own text, from the report/<name>.rst the figures step writes.
 
 
 rule figures:
@@ -10,7 +12,9 @@ rule figures:
             directory(f"results/{PLAN.report}/figures"),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
-            category="Paper figures",
+            category=lambda w: CATALOG.figure_category(w.name),
+            subcategory="Paper figures",
+            labels=lambda w: CATALOG.figure_labels(w.name),
         ),
     log:
         f"logs/{PLAN.report}/figures.log",

@@ -1,13 +1,35 @@
-# Stage 6: the paper's generated tables and figure snippets, and its PDF (when latexmk exists).
+# Stage 6: the paper's generated tables, sections and figure snippets, and its PDF (when
+# latexmk exists). The report carries the tables (CSV, grouped by paper), the statistics
+# the tables were made from, and the PDF.
 
 
 rule paper_tables:
     input:
-        stats=f"results/{PLAN.report}/stats",
+        stats=report(
+            f"results/{PLAN.report}/stats",
+            patterns=["{name}.csv"],
+            caption="../report/stats.rst",
+            category=CATALOG.category(CATALOG.RUN),
+            subcategory="Statistics (CSV)",
+            labels=lambda w: {"item": f"Statistics: {w.name}"},
+        ),
         figures=rules.figures.output[0],
         search=rules.search_tables.output.tables if config["search"]["enabled"] else [],
+        images=expand("data/images/{dataset}.npz",
+                      dataset=PLAN.experiments[PLAN.report].datasets),
     output:
-        directory(f"results/{PLAN.report}/paper/generated"),
+        report(
+            directory(f"results/{PLAN.report}/paper/generated"),
+            patterns=["{name}.csv"],
+            caption="../report/tables.rst",
+            category=lambda w: CATALOG.table_category(w.name),
+            subcategory="Tables (CSV)",
+            labels=lambda w: CATALOG.table_labels(w.name),
+        ),
+    params:
+        # the report experiment's settings the protocol section states (tracked: a changed
+        # setting rewrites the document)
+        run=PLAN.paper_run_settings(),
     log:
         f"logs/{PLAN.report}/paper_tables.log",
     conda:
@@ -18,10 +40,17 @@ rule paper_tables:
 
 rule paper_pdf:
     input:
-        main="paper/main.tex",
+        # the repository's, wherever the run's working directory is
+        main=str(REPO / "paper" / "main.tex"),
         generated=rules.paper_tables.output[0],
     output:
-        pdf=f"results/{PLAN.report}/paper/main.pdf",
+        pdf=report(
+            f"results/{PLAN.report}/paper/main.pdf",
+            caption="../report/paper.rst",
+            category=CATALOG.category(CATALOG.RUN),
+            subcategory="Paper document (PDF)",
+            labels={"item": "The paper document"},
+        ),
     log:
         f"logs/{PLAN.report}/paper_pdf.log",
     conda:

@@ -41,11 +41,11 @@ rule search_tables:
             directory(f"results/{PLAN.report}/search/figures"),
             patterns=["{name}.png"],
             caption="../report/search.rst",
-            category="Search",
+            category=CATALOG.category("rb"),
+            subcategory="Search",
         ),
     params:
         space=PLAN.experiments[PLAN.report].space,
-        paper_dir=f"results/{PLAN.report}/paper",
     log:
         f"logs/{PLAN.report}/search_tables.log",
     conda:

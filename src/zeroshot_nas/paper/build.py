@@ -30,7 +30,9 @@ def build_pdf(main_tex: Path, generated: Path, pdf_out: Path) -> Path:
     if tool is None:
         raise UserError(f"latexmk not found: install it to build the PDF (Debian/Ubuntu: "
                         f"apt-get install {TEX_PACKAGES})")
-    folder = pdf_out.parent
+    # absolute: LaTeX runs inside the folder, so a relative -outdir would point elsewhere
+    folder = pdf_out.parent.resolve()
+    pdf_out = folder / pdf_out.name
     if generated.resolve() != (folder / "generated").resolve():
         raise ValueError(f"the generated pieces must be in {folder / 'generated'}, not {generated}")
     with tempfile.TemporaryDirectory(prefix="latex-", dir=folder) as build:

@@ -165,3 +165,22 @@ class Plan:
 
     def search_live(self, algorithm: str) -> bool:
         return bool(self.config["search"]["live"]) and algorithm not in TRAIN_BASED
+
+    def paper_run_settings(self) -> dict[str, Any]:
+        """What the paper's protocol section states about the report experiment's run."""
+        e = self.experiments[self.report]
+        search = self.config["search"]
+        described = None
+        if search["enabled"]:
+            described = (f"{', '.join(search['algorithms'])}; {search['runs']} runs; GA/SA "
+                         f"budget {search['budget']}; random search N = "
+                         + ", ".join(map(str, search["sample_sizes"])))
+        return {
+            "experiment": self.report,
+            "space": e.space,
+            "sample_seed": e.sample["seed"],
+            "protocol": e.protocol,
+            "image_sources": {d: self.image_source(d) for d in e.datasets},
+            "timing_n_archs": self.config["timing"]["n_archs"],
+            "search": described,
+        }

@@ -180,16 +180,19 @@ def search_tables(smk: Any) -> None:
 
     benchmarks = {smk.params.space: pd.read_parquet(smk.input.benchmark)}
     write_search_outputs([Path(p) for p in smk.input.runs], benchmarks, Path(smk.output.tables),
-                         Path(smk.output.figures), Path(smk.params.paper_dir))
+                         Path(smk.output.figures))
 
 
 # ----------------------------------------------------------------------- paper
 def paper_tables(smk: Any) -> None:
-    from zeroshot_nas.paper.tables import write_paper_tables
+    from zeroshot_nas.paper.tables import image_counts, write_paper_tables
 
     search = list(smk.input.search) if "search" in smk.input.keys() else []
+    run = dict(smk.params.run)
+    # the protocol section states how many images each data set's batches were drawn from
+    run["images"] = image_counts(run.pop("image_sources", {}), list(smk.input.images))
     write_paper_tables(smk.input.stats, smk.output[0], smk.input.figures,
-                       search_dir=search[0] if search else None)
+                       search_dir=search[0] if search else None, run=run)
 
 
 def paper_pdf(smk: Any) -> None:

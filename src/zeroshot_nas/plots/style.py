@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on cluster nodes or CI
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 from zeroshot_nas.spaces.common import DATASET_TITLES  # noqa: E402
 
@@ -61,11 +62,29 @@ def dataset_colour(name: str, i: int = 0) -> str:
 
 def save_figure(fig: plt.Figure, out_dir: Path | str, name: str, caption: str) -> list[Path]:
     """Write ``name``.png, ``name``.pdf and ``name``.txt (caption) into ``out_dir``; close."""
+    from zeroshot_nas import io
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf", out / f"{name}.txt"]
-    fig.savefig(paths[0], bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
-    paths[2].write_text(caption.strip() + "\n", encoding="utf-8")
-    plt.close(fig)
+    try:
+        for path in paths[:2]:
+            # the temporary name has no image suffix: say the format
+            io.atomic_write(path, lambda tmp, fmt=path.suffix[1:]: fig.savefig(
+                tmp, format=fmt, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
+    io.write_text(paths[2], caption.strip() + "\n")
     return paths
+
+
+def spans_decades(values, factor: float = 100.0) -> bool:
+    """Whether positive ``values`` run over more than ``factor`` (then a log axis is the one
+    on which the small ones stay readable); False when any value is not positive."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return bool(v.size) and bool(v.min() > 0) and float(v.max() / v.min()) > factor
+
+
+def dodge(i: int, n: int, width: float = 0.7) -> float:
+    """Offset of the ``i``-th of ``n`` series around a category, so markers do not overlap."""
+    return (i - (n - 1) / 2) * (width / max(n, 1))

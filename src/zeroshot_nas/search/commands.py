@@ -198,11 +198,6 @@ def _add_search_tables_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--out", required=True, type=Path, help="folder for tables")
     t.add_argument("--figures", type=Path, help="folder for the figure (default: --out)")
-    t.add_argument(
-        "--paper-dir", type=Path,
-        help="also write search_tables.tex (captioned tables + anytime figure) for a paper "
-        "built in this folder (figure paths are relative to it)",
-    )
     t.set_defaults(func=cmd_search_tables)
 
 
@@ -303,10 +298,10 @@ def _benchmarks(specs: list[str]) -> dict[str, pd.DataFrame]:
 
 
 def cmd_search_tables(args: argparse.Namespace) -> int:
-    """Write the search tables, the anytime figure(s) and, with --paper-dir, the include."""
+    """Write the search tables and the anytime figure(s)."""
     from .report import write_search_outputs
 
     written = write_search_outputs(list(args.runs), _benchmarks(args.benchmark), args.out,
-                                   args.figures or args.out, args.paper_dir)
+                                   args.figures or args.out)
     log.info("wrote %s", ", ".join(str(p) for p in written))
     return 0

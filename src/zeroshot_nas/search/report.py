@@ -1,5 +1,5 @@
 """The search stage's outputs: the search tables beside the published values (CSV and
-LaTeX), the anytime figure of each space, and the paper's include file."""
+LaTeX) and the anytime figure of each space."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-
-from zeroshot_nas.paper.search_tex import write_paper_include
 
 from .figures import plot_anytime
 from .tables import benchmark_optimum, load_published, load_runs, write_tables
@@ -21,10 +19,8 @@ def write_search_outputs(
     benchmarks: dict[str, pd.DataFrame | None],
     tables_dir: Path,
     figures_dir: Path,
-    paper_dir: Path | None = None,
 ) -> list[Path]:
-    """Tables of ``runs`` into ``tables_dir``, the anytime figure(s) into ``figures_dir`` and,
-    with ``paper_dir``, ``search_tables.tex`` (figure paths relative to ``paper_dir``)."""
+    """Tables of ``runs`` into ``tables_dir`` and the anytime figure(s) into ``figures_dir``."""
     table = load_runs(runs)
     published = load_published()
     written = write_tables(table, tables_dir, benchmarks, published)
@@ -35,7 +31,4 @@ def write_search_outputs(
             continue
         figures += plot_anytime(table, space, Path(figures_dir) / f"search_anytime_{space}",
                                 benchmark_optimum(benchmarks.get(space)))
-    written += figures
-    if paper_dir is not None:
-        written.append(write_paper_include(tables_dir, figures, published, paper_dir))
-    return written
+    return written + figures
