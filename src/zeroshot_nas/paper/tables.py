@@ -58,14 +58,7 @@ def _diff(ours: float | None, paper: float | None, digits: int = 2) -> float | N
     return ours - paper
 
 
-def _corr_row(corr: pd.DataFrame, score: str, dataset: str, method: str, target: str,
-              policy: str = "kept_worst", subset: str = "all") -> pd.Series | None:
-    if corr.empty:
-        return None
-    m = corr[(corr["score"] == score) & (corr["dataset"] == dataset) & (corr["method"] == method)
-             & (corr["target"] == target) & (corr["policy"] == policy)
-             & (corr["subset"] == subset)]
-    return None if m.empty else m.iloc[0]
+_corr_row = analysis.correlation_row
 
 
 def _ds(dataset: str) -> str:

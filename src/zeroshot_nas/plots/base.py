@@ -67,12 +67,7 @@ def correlation(stats: dict[str, pd.DataFrame] | None, score: str, dataset: str,
                 subset: str = "all") -> pd.Series | None:
     """One row of the statistics' correlation table (value, ci_low, ci_high, n), or None."""
     corr = (stats or {}).get("correlations", pd.DataFrame())
-    if corr.empty:
-        return None
-    m = corr[(corr["score"] == score) & (corr["dataset"] == dataset) & (corr["method"] == method)
-             & (corr["target"] == target) & (corr["policy"] == policy)
-             & (corr["subset"] == subset)]
-    return None if m.empty else m.iloc[0]
+    return analysis.correlation_row(corr, score, dataset, method, target, policy, subset)
 
 
 def with_interval(row: pd.Series | None, digits: int = 2) -> str:

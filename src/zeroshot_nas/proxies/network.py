@@ -100,34 +100,3 @@ def elementary_batchnorm(net: nn.Module):
     float64 in the tests), while var_mean/rsqrt/mul nest exactly.
     """
     return replaced_batchnorm(net, lambda bn: functools.partial(_elementary_batchnorm, bn))
-
-
-def _grouped_batchnorm(bn: nn.modules.batchnorm._BatchNorm, groups: int,
-                       x: torch.Tensor) -> torch.Tensor:
-    """BatchNorm of ``groups`` equal chunks of the batch, each with its own batch statistics
-    (running statistics are read in eval mode and never updated)."""
-    import torch.nn.functional as F
-
-    if not (bn.training or not bn.track_running_stats):
-        return bn._forward_without_groups(x)
-    chunks = [F.batch_norm(c, None, None, bn.weight, bn.bias, True, 0.0, bn.eps)
-              for c in x.chunk(groups)]
-    return torch.cat(chunks)
-
-
-@contextmanager
-def grouped_batchnorm(net: nn.Module, groups: int):
-    """For the duration, a batch of ``groups`` stacked sub-batches passes every BatchNorm as
-    ``groups`` separate batches would: samples of different groups never share statistics."""
-    if groups == 1:
-        yield
-        return
-    bns = [m for m in net.modules() if isinstance(m, BN_TYPES)]
-    for m in bns:
-        m._forward_without_groups = m.forward
-    try:
-        with replaced_batchnorm(net, lambda bn: functools.partial(_grouped_batchnorm, bn, groups)):
-            yield
-    finally:
-        for m in bns:
-            del m._forward_without_groups

@@ -96,6 +96,18 @@ class StatsConfig:
         return (self.info or registry_info)(name)
 
 
+def correlation_row(corr: pd.DataFrame, score: str, dataset: str, method: str,
+                    target: str = "test_acc", policy: str = "kept_worst",
+                    subset: str = "all") -> pd.Series | None:
+    """One row of the ``correlations`` table (value, ci_low, ci_high, n), or None."""
+    if corr.empty:
+        return None
+    m = corr[(corr["score"] == score) & (corr["dataset"] == dataset) & (corr["method"] == method)
+             & (corr["target"] == target) & (corr["policy"] == policy)
+             & (corr["subset"] == subset)]
+    return None if m.empty else m.iloc[0]
+
+
 def load_scores(path: Path | str) -> pd.DataFrame:
     """Read the merged scores table and check the columns the statistics use."""
     path = Path(path)
