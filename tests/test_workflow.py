@@ -30,6 +30,7 @@ def write_config(workdir: Path, **experiment_overrides) -> Path:
     config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")
     config["experiments"]["tiny"].update(experiment_overrides)
+    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
