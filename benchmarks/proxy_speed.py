@@ -86,8 +86,8 @@ def peak_memory_child(arch: str, batch_size: int, device: str) -> None:
 
 
 def fused_sets(args: argparse.Namespace) -> None:
-    """Median seconds per architecture of each fused set, printed as JSON."""
-    proto = Protocol(device=args.device)
+    """Median seconds per architecture of each fused set under each CPU gradient layout,
+    interleaved in one run (same architectures, same batch), printed as JSON with ratios."""
     x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
     batch = (torch.as_tensor(x), torch.as_tensor(y))
     every = spaces.all_archs("nb201")
@@ -95,13 +95,21 @@ def fused_sets(args: argparse.Namespace) -> None:
                                                                replace=False)]
     sets = {"seven": SEVEN, "cheap": CHEAP, "noise": NOISE,
             "all": [n for n in REGISTRY if n != "zen"]}
-    score_architecture("nb201", archs[0], "cifar10", batch, sets["all"], proto)  # warm-up
-    times: dict[str, list[float]] = {k: [] for k in sets}
+    layouts = ["nchw", "channels_last"] if args.device == "cpu" else ["nchw"]
+    protocols = {lay: Protocol(device=args.device, gradient_layout=lay) for lay in layouts}
+    for proto in protocols.values():  # warm-up
+        score_architecture("nb201", archs[0], "cifar10", batch, sets["all"], proto)
+    times = {(lay, key): [] for lay in layouts for key in sets}
     for arch in archs:
         for key, names in sets.items():
-            times[key].append(timed(lambda a=arch, n=names: score_architecture(
-                "nb201", a, "cifar10", batch, n, proto)))
-    print(json.dumps({k: statistics.median(v) for k, v in times.items()}))
+            for lay, proto in protocols.items():
+                times[lay, key].append(timed(lambda a=arch, n=names, p=proto: score_architecture(
+                    "nb201", a, "cifar10", batch, n, p)))
+    medians = {f"{lay}/{key}": statistics.median(v) for (lay, key), v in times.items()}
+    if "channels_last" in layouts:
+        medians.update({f"nchw_over_channels_last/{key}":
+                        medians[f"nchw/{key}"] / medians[f"channels_last/{key}"] for key in sets})
+    print(json.dumps(medians, indent=1))
 
 
 def main() -> None:

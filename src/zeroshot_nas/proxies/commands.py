@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .protocol import BN_MODES, DTYPES, INITS, KAIMING_MODES, Protocol
+from .protocol import BN_MODES, DTYPES, GRADIENT_LAYOUTS, INITS, KAIMING_MODES, Protocol
 from .registry import REGISTRY, resolve_names
 
 DEFAULT = Protocol()
@@ -34,6 +34,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         init=args.init,
         kaiming_mode=args.kaiming_mode,
+        gradient_layout=args.gradient_layout,
         seed=args.seed,
         device=resolve_device(args.device).type,
         ntk_batch_size=args.ntk_batch_size,
@@ -75,6 +76,7 @@ def add_protocol_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=DTYPES, default=DEFAULT.dtype)
     p.add_argument("--init", choices=INITS, default=DEFAULT.init)
     p.add_argument("--kaiming-mode", choices=KAIMING_MODES, default=DEFAULT.kaiming_mode)
+    p.add_argument("--gradient-layout", choices=GRADIENT_LAYOUTS, default=DEFAULT.gradient_layout)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=DEFAULT.device)
 
 

@@ -19,6 +19,7 @@ BN_MODES = schema_choices("experiment", "bn_mode")
 DTYPES = schema_choices("experiment", "dtype")
 INITS = schema_choices("experiment", "init")
 KAIMING_MODES = schema_choices("experiment", "kaiming_mode")
+GRADIENT_LAYOUTS = schema_choices("experiment", "gradient_layout")
 STATUSES = ("ok", "nan", "+inf", "-inf", "error")
 _DEVICE = re.compile(r"^(cpu|cuda)(:\d+)?$")
 
@@ -35,6 +36,7 @@ class Protocol:
     ``seed`` fixes the initialisation, the image batch and every noise draw. ``ntk_batch_size``
     is the sub-batch (first images of the batch) on which the NTK is formed.
     ``kaiming_mode`` is the fan of ``init: kaiming`` (no effect with the default init).
+    ``gradient_layout`` is the memory layout of the fused gradient passes on CPU.
     """
 
     batch_size: int = _default("batch_size")
@@ -45,6 +47,7 @@ class Protocol:
     device: str = "cpu"
     ntk_batch_size: int = _default("ntk_batch_size")
     kaiming_mode: str = _default("kaiming_mode")
+    gradient_layout: str = _default("gradient_layout")
 
     @classmethod
     def from_experiment(cls, experiment: Mapping[str, Any], seed: int = 0,
@@ -66,6 +69,9 @@ class Protocol:
         if self.kaiming_mode not in KAIMING_MODES:
             raise ValueError(f"kaiming_mode must be one of {KAIMING_MODES}, "
                              f"got {self.kaiming_mode!r}")
+        if self.gradient_layout not in GRADIENT_LAYOUTS:
+            raise ValueError(f"gradient_layout must be one of {GRADIENT_LAYOUTS}, "
+                             f"got {self.gradient_layout!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.ntk_batch_size, int) or self.ntk_batch_size < 2:
@@ -92,6 +98,10 @@ class Protocol:
         values["device"] = self.device_type
         if self.init != "kaiming":
             values.pop("kaiming_mode")  # no effect: protocols that differ only here share values
+        if self.gradient_layout == "nchw" or self.device_type != "cpu":
+            # the layout every key had before the option existed (caches stay valid); CUDA
+            # always runs NCHW
+            values.pop("gradient_layout")
         text = json.dumps(values, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

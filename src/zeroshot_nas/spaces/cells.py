@@ -80,6 +80,7 @@ class AvgPool3x3(nn.AvgPool2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type == "cpu" and x.dim() == 4 and x.is_contiguous():
+            # NCHW in, NCHW out; a channels_last network stays channels_last (no conversion)
             return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
         return super().forward(x)
 
