@@ -468,7 +468,8 @@ def _protocol_scoring(scored: dict, config: dict) -> list[tuple[str, str, str]]:
     rows = [("Scoring seeds", _joined(scored.get("seeds")), "scores table")]
     for key, title in (("batch_size", "Batch size"), ("bn_mode", "BatchNorm mode"),
                        ("dtype", "Precision (dtype)"), ("init", "Weight initialisation"),
-                       ("device", "Device"), ("ntk_batch_size", "NTK sub-batch")):
+                       ("device", "Device"), ("ntk_batch_size", "NTK sub-batch"),
+                       ("gradient_layout", "Gradient-pass memory layout (CPU)")):
         value, source = pick(key)
         if key == "init" and "kaiming" in value and "kaiming_mode" in config:
             value += f" ({config['kaiming_mode']})"
