@@ -27,17 +27,17 @@ ALL = list(REGISTRY)
 TOL32 = {"grasp": 5e-3, "ni": 1e-6, "ni_eta": 1e-5}
 
 # float32 (fused) against float64 on the same weights and batch: the precision a user gets.
-# Bounds are about twice the worst error measured by benchmarks/fused_precision.py (20 seeded
-# architectures + 2824, CIFAR-10, batch 64) and, for the scores channels_last degraded, below
-# what it gave (snip 8.0e-4, grad_norm 7.4e-4, plain 5.5e-2, grasp 9.2e-3, jacob_cov 1.9e-3,
-# pjsc 2.4e-3), so the test fails if a degrading layout comes back. ni_eta (η, a sum of
+# Bounds are about twice the worst error measured on these nine architectures (shared CIFAR-10
+# sample, batch 64) and, for the scores channels_last degraded, below what the channels_last
+# engine gave on them (snip 1.8e-3, grad_norm 1.8e-3, plain 4.7e-3, fisher 3.8e-3, pjsc
+# 2.5e-3, naswot 1.2e-7, js 2.3e-8), so the test fails if a degrading layout comes back. ni_eta (η, a sum of
 # squared differences of nearly equal feature maps) is inherently imprecise in float32.
 TOL_VS_FLOAT64 = {
-    "snip": 6e-4, "grad_norm": 6e-4, "plain": 4e-3, "fisher": 2e-4, "grasp": 6e-3,
+    "snip": 1e-3, "grad_norm": 1e-3, "plain": 4e-3, "fisher": 2e-4, "grasp": 6e-3,
     "jacob_cov": 2e-4, "js": 1e-8, "jsc": 2.5e-3, "epe_nas": 8e-3, "naswot": 1e-7,
-    "ni": 2.5e-3, "ni_eta": 8e-2, "zen": 1e-2, "ntk": 5e-4, "pjs": 2e-4, "pjsc": 1.2e-3,
-    "wpjs": 2e-4, "wpjsi": 2e-4, "sns": 2e-4, "snsc": 4e-3, "lns": 1.5e-2, "lnsc": 1.3e-2,
-    "mnjs": 2e-2, "mnjsc": 2.5e-2,
+    "ni": 2.5e-3, "ni_eta": 8e-2, "zen": 1e-2, "ntk": 5e-4, "pjs": 2e-4, "pjsc": 2e-3,
+    "wpjs": 2e-4, "wpjsi": 2e-4, "sns": 2e-4, "snsc": 8e-3, "lns": 1.5e-2, "lnsc": 1.3e-2,
+    "mnjs": 3e-2, "mnjsc": 2.5e-2,
 }
 
 
