@@ -158,3 +158,18 @@ def test_configfile_replaces_the_default_and_config_merges(tmp_path, snakemake_e
     merged = _dry_run(snakemake_exe, tmp_path, clean_env, "--config", "report_experiment=default")
     assert merged.returncode == 0, merged.stdout[-2000:]
     assert "results/default/archs" in merged.stdout
+
+
+def test_every_protocol_setting_reaches_the_scoring_jobs():
+    from dataclasses import fields
+
+    from zeroshot_nas.pipeline.plan import Plan
+    from zeroshot_nas.proxies import Protocol
+
+    config = tiny()
+    config["experiments"]["tiny"]["gradient_layout"] = "channels_last"
+    config = validate_config(config, SCHEMA)
+    protocol = Plan(config, REPO_ROOT).experiments["tiny"].protocol
+    assert set(protocol) == {f.name for f in fields(Protocol)} - {"seed"}
+    assert protocol["gradient_layout"] == "channels_last"
+    assert Protocol.from_experiment(protocol).key() != Protocol().key()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,11 @@ from zeroshot_nas.config import (
     report_experiment,
 )
 from zeroshot_nas.data.sources import Source, load_registry, resolve_mirror
+from zeroshot_nas.proxies.protocol import Protocol
 
-# The protocol fields of an experiment (everything a cached score depends on but the seed).
-PROTOCOL_KEYS = ("batch_size", "bn_mode", "dtype", "init", "kaiming_mode", "device",
-                 "ntk_batch_size")
+# The protocol fields of an experiment (everything a cached score depends on but the seed),
+# read from the Protocol itself so that a new field reaches the scoring jobs.
+PROTOCOL_KEYS = tuple(f.name for f in fields(Protocol) if f.name != "seed")
 TRAIN_BASED = {"random_train", "rea"}
 
 
