@@ -7,7 +7,8 @@ For the same architectures in the same run, at batch 64 on real CIFAR-10 images:
 and, in a separate process, the peak resident memory of the fused whole suite at batch 256.
 
 Usage: ``python benchmarks/proxy_speed.py [--archs 4] [--threads 2] [--device cpu|cuda]
-[--out FILE.json]``. On CUDA the peak is the allocator's (``max_memory_allocated``).
+[--out FILE.json]``; ``--scores ntk grasp`` times only those scores, each standalone (the
+quick before/after of one changed pass: run it under both versions, same architectures). On CUDA the peak is the allocator's (``max_memory_allocated``).
 Numbers are medians over the architectures; on a machine shared with other jobs the
 absolute times move, the same-run ratios much less.
 """
@@ -112,6 +113,30 @@ def fused_sets(args: argparse.Namespace) -> None:
     print(json.dumps(medians, indent=1))
 
 
+def standalone_scores(args: argparse.Namespace) -> None:
+    """Median standalone seconds per architecture of each named score (own network build and
+    passes), printed as JSON: the quick before/after of one pass under two versions."""
+    unknown = [n for n in args.scores if n not in REGISTRY]
+    if unknown:
+        raise SystemExit(f"unknown score(s) {unknown}; known: {sorted(REGISTRY)}")
+    x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
+    batch = (torch.as_tensor(x), torch.as_tensor(y))
+    every = spaces.all_archs("nb201")
+    archs = [every[i] for i in np.random.default_rng(0).choice(len(every), args.archs,
+                                                               replace=False)]
+    proto = Protocol(device=args.device)
+    score_architecture("nb201", archs[0], "cifar10", batch, args.scores, proto,
+                       mode="standalone")  # warm-up
+    per: dict[str, list[float]] = {n: [] for n in args.scores}
+    for arch in archs:
+        for r in score_architecture("nb201", arch, "cifar10", batch, args.scores, proto,
+                                    mode="standalone"):
+            per[r.score].append(r.seconds)
+    print(json.dumps({"archs": len(archs), "threads": args.threads, "device": args.device,
+                      "median_standalone_seconds": {k: statistics.median(v)
+                                                    for k, v in per.items()}}, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", type=int, default=4)
@@ -124,6 +149,8 @@ def main() -> None:
     ap.add_argument("--fused-sets", action="store_true",
                     help="only time the fused sets (seven, cheap, noise family, whole suite): "
                     "the quick comparison of two versions of the engine")
+    ap.add_argument("--scores", nargs="+", metavar="NAME",
+                    help="only time these scores, each standalone, and print JSON")
     ap.add_argument("--peak-child", nargs=2, metavar=("ARCH", "BATCH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -132,6 +159,9 @@ def main() -> None:
         return
     if args.fused_sets:
         fused_sets(args)
+        return
+    if args.scores:
+        standalone_scores(args)
         return
     proto = Protocol(device=args.device)
     x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)

@@ -29,7 +29,7 @@ def _run_ntk(ctx: ArchContext) -> torch.Tensor:
         # Sample i's row of G is the gradient of its summed logits through the shared forward
         # (train-mode BN couples the samples exactly as in the reference's per-sample loop).
         # One backward per sample on the retained graph: the same numbers as a vmapped
-        # backward over the n cotangents, 16% faster on this CPU (benchmarks/proxy_speed.py).
+        # backward over the n cotangents, 1.34x faster on this CPU (docs/proxies.md, Speed).
         sums = net(ctx.x[:n]).sum(dim=1)
         rows = []
         for i in range(n):
