@@ -86,14 +86,19 @@ def peak_memory_child(arch: str, batch_size: int, device: str) -> None:
     print(json.dumps({"peak_rss_mb": peak_mb, "errors": bad}))
 
 
+def batch_and_archs(args: argparse.Namespace) -> tuple[tuple[torch.Tensor, torch.Tensor], list]:
+    """The one CIFAR-10 batch of 64 and the `args.archs` NB201 architectures (numpy seed 0)
+    every mode times: the same inputs, so runs of two versions compare."""
+    x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
+    every = spaces.all_archs("nb201")
+    picks = np.random.default_rng(0).choice(len(every), args.archs, replace=False)
+    return (torch.as_tensor(x), torch.as_tensor(y)), [every[i] for i in picks]
+
+
 def fused_sets(args: argparse.Namespace) -> None:
     """Median seconds per architecture of each fused set under each CPU gradient layout,
     interleaved in one run (same architectures, same batch), printed as JSON with ratios."""
-    x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
-    batch = (torch.as_tensor(x), torch.as_tensor(y))
-    every = spaces.all_archs("nb201")
-    archs = [every[i] for i in np.random.default_rng(0).choice(len(every), args.archs,
-                                                               replace=False)]
+    batch, archs = batch_and_archs(args)
     sets = {"seven": SEVEN, "cheap": CHEAP, "noise": NOISE,
             "all": [n for n in REGISTRY if n != "zen"]}
     layouts = ["nchw", "channels_last"] if args.device == "cpu" else ["nchw"]
@@ -119,11 +124,7 @@ def standalone_scores(args: argparse.Namespace) -> None:
     unknown = [n for n in args.scores if n not in REGISTRY]
     if unknown:
         raise SystemExit(f"unknown score(s) {unknown}; known: {sorted(REGISTRY)}")
-    x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
-    batch = (torch.as_tensor(x), torch.as_tensor(y))
-    every = spaces.all_archs("nb201")
-    archs = [every[i] for i in np.random.default_rng(0).choice(len(every), args.archs,
-                                                               replace=False)]
+    batch, archs = batch_and_archs(args)
     proto = Protocol(device=args.device)
     score_architecture("nb201", archs[0], "cifar10", batch, args.scores, proto,
                        mode="standalone")  # warm-up
@@ -164,11 +165,7 @@ def main() -> None:
         standalone_scores(args)
         return
     proto = Protocol(device=args.device)
-    x, y = draw_batch(args.images, "cifar10", 64, 0, labelled=True)
-    batch = (torch.as_tensor(x), torch.as_tensor(y))
-    every = spaces.all_archs("nb201")
-    rng = np.random.default_rng(0)
-    archs = [every[i] for i in rng.choice(len(every), args.archs, replace=False)]
+    batch, archs = batch_and_archs(args)
     suite = [n for n in REGISTRY if n != "ntk"]
     # Warm-up: oneDNN builds kernels per shape on first use.
     score_architecture("nb201", archs[0], "cifar10", batch, list(REGISTRY), proto)
