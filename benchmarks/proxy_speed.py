@@ -8,7 +8,8 @@ and, in a separate process, the peak resident memory of the fused whole suite at
 
 Usage: ``python benchmarks/proxy_speed.py [--archs 4] [--threads 2] [--device cpu|cuda]
 [--out FILE.json]``; ``--scores ntk grasp`` times only those scores, each standalone (the
-quick before/after of one changed pass: run it under both versions, same architectures). On CUDA the peak is the allocator's (``max_memory_allocated``).
+quick before/after of one changed pass: run it under both versions, same architectures).
+On CUDA the peak is the allocator's (``max_memory_allocated``).
 Numbers are medians over the architectures; on a machine shared with other jobs the
 absolute times move, the same-run ratios much less.
 """

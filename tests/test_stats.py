@@ -18,7 +18,7 @@ import pytest
 from conftest import SHARED_DATA
 from scipy import stats as sps
 
-from zeroshot_nas.stats import analysis, core
+from zeroshot_nas.stats import analysis, core, names
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation, rank_correlation_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -309,3 +309,8 @@ def test_compute_stats_without_accuracies_says_so():
     assert tables["correlations"].empty and tables["best_retrieved"].empty
     assert len(tables["nonfinite"]) == 3
     assert sum("no score-quality statistics" in n for n in summary["notes"]) == 3
+
+
+def test_captions_count_runs_in_the_singular_and_plural():
+    assert names.counted(1, "run") == "1 run"
+    assert names.counted(5, "run") == "5 runs"

@@ -359,10 +359,9 @@ def ps_best_tex(stats: dict[str, pd.DataFrame], published: dict) -> str:
                          _num(b["percentile_max"], 1), _num(p["paper_upper_bound"], 1),
                          _num(p["diff_max_vs_paper"], 1, signed=True)])
     r = best.iloc[0]
-    runs = int(r["runs"])
-    caption += (f" Ours: {runs} run{'' if runs == 1 else 's'} of {int(r['sample_size'])} "
-                "architectures drawn "
-                f"from {int(r['pool_size'])} scored ones (paper: 5 runs of 1000).")
+    caption += (f" Ours: {names.counted(int(r['runs']), 'run')} of {int(r['sample_size'])} "
+                f"architectures drawn from {int(r['pool_size'])} scored ones (paper: 5 runs of "
+                "1000).")
     return _longtable(header, rows, "lrrrrrr", "ps_best", caption)
 
 

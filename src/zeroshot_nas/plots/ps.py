@@ -209,8 +209,7 @@ def ps_fig3_best_and_time(stats: dict[str, pd.DataFrame], out_dir: Path) -> Figu
     source = ("benchmark" if optimum.empty or "source" not in optimum.columns
               else " / ".join(sorted(set(optimum["source"]))))
     caption = ("Left: best accuracy retrieved by each score; dots are the mean test accuracy "
-               f"of the top-scored architecture over {int(r['runs'])} "
-               f"run{'' if int(r['runs']) == 1 else 's'} of "
+               f"of the top-scored architecture over {names.counted(int(r['runs']), 'run')} of "
                f"{int(r['sample_size'])} sampled architectures (pool {int(r['pool_size'])}), "
                "black bars one standard deviation (a dot plot: the accuracy axis does not start "
                "at zero); the dark red line is the highest test accuracy of the "

@@ -30,6 +30,11 @@ def label(score: str) -> str:
     return ALL_LABELS.get(score, score)
 
 
+def counted(n: int, noun: str) -> str:
+    """"1 run", "5 runs": a count with its noun, for captions."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def present(order: Iterable[str], available: Iterable[str]) -> list[str]:
     """Scores of ``order`` that are in ``available``, in ``order``."""
     have = set(available)
