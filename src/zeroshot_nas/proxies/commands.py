@@ -65,6 +65,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         )
         if args.verbose_descriptions:
             print(f"{'':15s} {spec.description}")
+            if spec.source:
+                print(f"{'':15s} source: {spec.source}")
     return 0
 
 

@@ -36,7 +36,11 @@ class ProxySpec:
     """Metadata of one training-free score and the function that computes it.
 
     ``version`` is the score's definition version: bump it whenever the maths (or a pass it
-    reads) changes, so that cached values of the old definition are recomputed.
+    reads) changes, so that cached values of the old definition are recomputed. ``source``
+    names the code a score follows (``owner/repo@commit path``, or the paper's text), and
+    ``needs_space`` marks a score that reads the search space's own description of the
+    architecture (its cell or arch string), not only the network: it cannot score an
+    arbitrary model.
     """
 
     name: str
@@ -48,6 +52,8 @@ class ProxySpec:
     description: str
     requires: tuple[str, ...] = ()
     version: int = 1
+    source: str = ""
+    needs_space: bool = False
     compute: ComputeFn | None = field(default=None, repr=False, compare=False)
 
 
@@ -65,6 +71,8 @@ def register(
     needs_labels: bool = False,
     requires: tuple[str, ...] = (),
     version: int = 1,
+    source: str = "",
+    needs_space: bool = False,
 ) -> Callable[[ComputeFn], ComputeFn]:
     """Decorator registering ``fn(ctx) -> (value, extra)`` as the score ``name``.
 
@@ -90,6 +98,8 @@ def register(
             description=description,
             requires=tuple(requires),
             version=version,
+            source=source,
+            needs_space=needs_space,
             compute=fn,
         )
         return fn
