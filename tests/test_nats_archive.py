@@ -137,6 +137,18 @@ def test_incomplete_archive_is_refused_with_download_instructions(sss_archive) -
         build_nats_sss_table(sss_archive)
 
 
+def test_build_benchmark_command_converts_only_a_complete_archive(sss_archive, tmp_path,
+                                                                  capsys) -> None:
+    from zeroshot_nas.cli import main
+
+    out = tmp_path / "nats_sss.parquet"
+    assert main(["build-benchmark", "--space", "nats_sss", "--nats-archive", str(sss_archive),
+                 "--out", str(out)]) == 2
+    assert "32,765 of 32,769 files missing" in capsys.readouterr().err and not out.exists()
+    assert main(["build-benchmark", "--nats-archive", str(sss_archive), "--out", str(out)]) == 2
+    assert "--space nats_sss" in capsys.readouterr().err
+
+
 class _Marker:
     """Unpickling this creates a folder: proof that a pickle was (or was not) run."""
 
@@ -171,3 +183,56 @@ def test_reader_runs_no_code_and_refuses_other_content(tmp_path, sss_archive) ->
     wrong_meta = _write_pbz2(tmp_path / "meta.pickle.pbz2", {"meta_archs": archs[:-1]})
     with pytest.raises(NatsArchiveError, match=f"{wrong_meta}: 32767 architecture strings"):
         nats_archive.read_meta(tmp_path, "nats_sss")
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+def _tiny_config() -> dict:
+    import yaml
+    from conftest import REPO_ROOT
+
+    config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+    config["data"]["mirror"] = str(MIRROR)
+    config["data"]["images"]["sample_dir"] = str(MIRROR.parent / "images")
+    return config
+
+
+def test_configuration_naming_a_missing_or_incomplete_archive_is_refused(tmp_path,
+                                                                          sss_archive) -> None:
+    from zeroshot_nas.config import ConfigError, validate_config
+
+    config = _tiny_config()
+    config["data"]["nats_sss_archive"] = str(tmp_path / "NATS-sss-v1_0-50262-simple")
+    with pytest.raises(ConfigError, match=r"'data.nats_sss_archive'.* does not exist\. download "
+                                          r"NATS-sss-v1_0-50262-simple\.tar.*tar xvf"):
+        validate_config(config)
+    config["data"]["nats_sss_archive"] = str(sss_archive)  # the fixtures: 4 of 32,769 files
+    with pytest.raises(ConfigError, match=r"lacks 32,765 of the archive's 32,769 files "
+                                          r"\(first 000001\.pickle\.pbz2\)"):
+        validate_config(config)
+    # A size-space report experiment whose searches train on the benchmark needs it.
+    config = _tiny_config()
+    config["experiments"]["tiny"]["space"] = "nats_sss"
+    config["search"] = {"enabled": True, "algorithms": ["ga_rank", "rea", "bohb"]}
+    with pytest.raises(ConfigError, match=r"'search.algorithms': rea, bohb train on the bench"):
+        validate_config(config)
+    config["search"]["algorithms"] = ["ga_rank", "sa_rank"]
+    assert validate_config(config)["data"]["nats_sss_archive"] is None
+
+
+def test_size_space_preset_is_refused_before_any_job(tmp_path, snakemake_exe, clean_env):
+    import subprocess
+
+    from conftest import REPO_ROOT
+
+    result = subprocess.run(
+        [snakemake_exe, "-s", str(REPO_ROOT / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(REPO_ROOT / "workflow" / "presets" / "nats-sss.yaml"), "-n",
+         "--cores", "1"],
+        capture_output=True, text=True, env=clean_env, timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "data.nats_sss_archive" in output and "NATS-sss-v1_0-50262-simple.tar" in output
+    assert not (tmp_path / "results").exists() and not (tmp_path / "data").exists()
