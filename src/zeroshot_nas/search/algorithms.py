@@ -13,12 +13,12 @@ evaluations and seconds charged so far.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .bohb import BOHBConfig, run_bohb
+from .bohb import BOHBConfig, fidelity_epochs, run_bohb
 from .bohb import settings_record as bohb_settings
 from .evaluators import BudgetExhausted, Ledger, ScoreEvaluator, TrainingEvaluator
 from .ranking import best_index, rank_sum
@@ -328,15 +328,12 @@ def random_train_search(
 ) -> RunResult:
     """Random search with simulated training: train distinct random architectures until the
     budget runs out; return the one with the best 12-epoch validation accuracy."""
-    _require_bounded(trainer)
-    tracker = _TrainIncumbent(trainer.ledger)
-    trainer.on_new = tracker
-    try:
+
+    def search() -> None:
         for index in rng.permutation(space.size):
             trainer.train(space.arch_at(int(index)))
-    except BudgetExhausted:
-        pass
-    return _result(label, _best_trained(trainer), trainer.ledger, tracker.points)
+
+    return _training_run(label, trainer, search)
 
 
 @dataclass(frozen=True)
@@ -375,15 +372,11 @@ def rea(
     label: str = "REA",
 ) -> RunResult:
     """REA with a random initial population; returns the best-trained architecture."""
-    _require_bounded(trainer)
-    tracker = _TrainIncumbent(trainer.ledger)
-    trainer.on_new = tracker
-    try:
-        _evolve(space, trainer, rng, config, [space.random(rng) for _ in range(config.population)])
-    except BudgetExhausted:
-        pass
-    return _result(
-        label, _best_trained(trainer), trainer.ledger, tracker.points, {"config": asdict(config)}
+    return _training_run(
+        label, trainer,
+        lambda: _evolve(space, trainer, rng, config,
+                        [space.random(rng) for _ in range(config.population)]),
+        {"config": asdict(config)},
     )
 
 
@@ -494,31 +487,29 @@ def reinforce(
     reward and then takes an Adam step on −log π(a)·(reward − baseline). The run returns the
     best-trained architecture, as NATS-Bench does (not the policy's argmax).
     """
-    _require_bounded(trainer)
-    tracker = _TrainIncumbent(trainer.ledger)
-    trainer.on_new = tracker
+    return _training_run(label, trainer, lambda: _reinforce_steps(space, trainer, rng, config),
+                         {"config": asdict(config)})
+
+
+def _reinforce_steps(space: SearchSpace, trainer: TrainingEvaluator, rng: np.random.Generator,
+                     config: ReinforceConfig) -> None:
+    """REINFORCE's steps until the budget raises BudgetExhausted."""
     k = len(space.choices)
     logits = config.init_scale * rng.standard_normal((space.n_positions, k))
     adam = _Adam(logits.shape, config)
     numerator = denominator = 0.0
-    try:
-        while True:
-            shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probs = shifted / shifted.sum(axis=1, keepdims=True)
-            # Inverse-CDF draw of one choice per position.
-            actions = (probs.cumsum(axis=1) < rng.random((space.n_positions, 1))).sum(axis=1)
-            actions = np.minimum(actions, k - 1)
-            reward = trainer.train(space.decode(actions))
-            numerator = config.ema_momentum * numerator + (1 - config.ema_momentum) * reward
-            denominator = config.ema_momentum * denominator + (1 - config.ema_momentum)
-            advantage = reward - numerator / denominator
-            # Gradient of −log π(a)·advantage with respect to the logits of each position.
-            logits = adam.step(logits, -advantage * (np.eye(k)[actions] - probs))
-    except BudgetExhausted:
-        pass
-    return _result(
-        label, _best_trained(trainer), trainer.ledger, tracker.points, {"config": asdict(config)}
-    )
+    while True:
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = shifted / shifted.sum(axis=1, keepdims=True)
+        # Inverse-CDF draw of one choice per position.
+        actions = (probs.cumsum(axis=1) < rng.random((space.n_positions, 1))).sum(axis=1)
+        actions = np.minimum(actions, k - 1)
+        reward = trainer.train(space.decode(actions))
+        numerator = config.ema_momentum * numerator + (1 - config.ema_momentum) * reward
+        denominator = config.ema_momentum * denominator + (1 - config.ema_momentum)
+        advantage = reward - numerator / denominator
+        # Gradient of −log π(a)·advantage with respect to the logits of each position.
+        logits = adam.step(logits, -advantage * (np.eye(k)[actions] - probs))
 
 
 def bohb(
@@ -532,12 +523,23 @@ def bohb(
     settings by default); returns the architecture with the best accuracy seen at any
     budget, as NATS-Bench does."""
     config = config or BOHBConfig()
+    epochs = fidelity_epochs(config, trainer.oracle.fidelities())
+    return _training_run(label, trainer, lambda: run_bohb(space, trainer, rng, config, epochs),
+                         {"config": bohb_settings(config, epochs)})
+
+
+def _training_run(label: str, trainer: TrainingEvaluator, search: Callable[[], object],
+                  info: dict | None = None) -> RunResult:
+    """What every training-based search shares: a bounded budget, the incumbent's trace, the
+    search until the budget runs out, and the best-trained architecture as the result."""
     _require_bounded(trainer)
     tracker = _TrainIncumbent(trainer.ledger)
     trainer.on_new = tracker
-    epochs = run_bohb(space, trainer, rng, config)
-    return _result(label, _best_trained(trainer), trainer.ledger, tracker.points,
-                   {"config": bohb_settings(config, epochs)})
+    try:
+        search()
+    except BudgetExhausted:
+        pass
+    return _result(label, _best_trained(trainer), trainer.ledger, tracker.points, info)
 
 
 def _require_bounded(trainer: TrainingEvaluator) -> None:

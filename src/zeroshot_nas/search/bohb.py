@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .evaluators import TRAIN_EPOCHS, BudgetExhausted, TrainingEvaluator
+from .evaluators import TRAIN_EPOCHS, TrainingEvaluator
 from .space import SearchSpace
 
 log = logging.getLogger(__name__)
@@ -161,18 +161,13 @@ def global_numpy_seed(seed: int) -> Iterator[None]:
 
 
 def run_bohb(space: SearchSpace, trainer: TrainingEvaluator, rng: np.random.Generator,
-             config: BOHBConfig) -> list[int]:
-    """Run BOHB until the trainer's budget is exhausted; returns the fidelities (epochs) it
-    used. Every evaluation goes through ``trainer.train(arch, epochs)``."""
-    epochs = fidelity_epochs(config, trainer.oracle.fidelities())
+             config: BOHBConfig, epochs: list[int]) -> None:
+    """Run BOHB over the fidelities ``epochs`` (:func:`fidelity_epochs`) until the trainer's
+    budget raises BudgetExhausted; every evaluation is ``trainer.train(arch, epochs)``."""
     low, high = (config.min_budget, config.max_budget) if len(epochs) > 1 else (epochs[0],) * 2
     generator = kde_generator(space, config, int(rng.integers(2**31 - 1)))
     brackets = Brackets(generator, config.eta, float(low), float(high))
-    try:
-        drive(space, trainer, brackets, numpy_seed=int(rng.integers(2**32 - 1)))
-    except BudgetExhausted:
-        pass
-    return epochs
+    drive(space, trainer, brackets, numpy_seed=int(rng.integers(2**32 - 1)))
 
 
 def drive(space: SearchSpace, trainer: TrainingEvaluator, brackets: Brackets,
