@@ -285,3 +285,30 @@ def test_reinforce_and_bohb_sit_beside_the_published_rl_and_bohb_rows(bench):  #
     c10 = pairs[(pairs["dataset"] == "cifar10") & (pairs["split"] == "valid")]
     assert c10["difference"].notna().all() and not math.isnan(float(c10["ours_mean"].iloc[0]))
     assert summary.loc[summary["algorithm"] == "bohb", "fidelities"].iloc[0] == "12"
+
+
+def test_size_space_searches_fill_rb_table2_where_the_benchmark_has_accuracies(synthetic):
+    """With a size-space benchmark table (here the SYNTHETIC one; the real one comes from
+    the official archive), GA-rk, SA-rk and the training-based searches get rows of ours in
+    RB Table 2, beside the printed ones; the budget is in seconds on every data set."""
+
+    def live(archs):  # a score that is the synthetic accuracy itself
+        values = synthetic.set_index("arch").loc[archs, "valid_acc_12"].to_numpy()
+        return {a: (np.array([v, v, v]), np.array([0.1, 0.1, 0.1]))
+                for a, v in zip(archs, values, strict=True)}
+
+    directions = {name: True for name in ("ni", "naswot", "logsynflow")}
+    runs = pd.concat([
+        run_search(algorithm, space="nats_sss", dataset="cifar10", runs=2, seed=0,
+                   benchmark=synthetic, live=live, directions=directions,
+                   settings=SearchSettings(budget=60, train_seconds=3000.0))
+        for algorithm in ("ga_rank", "sa_rank", "reinforce", "bohb")], ignore_index=True)
+    assert runs["valid_acc"].notna().all() and runs["time_simulated"].iloc[-1]
+    bohb = json.loads(runs.loc[runs["algorithm"] == "bohb", "settings"].iloc[0])["config"]
+    assert bohb["fidelities"] == [1, 4, 12]
+    table = build_table(summarise(runs), "nats_sss", load_published()["rank_based_table2"],
+                        {"cifar10": (83.0, 82.0)})
+    assert list(table.loc[table["source"] == "this run", "method"]) == [
+        "REINFORCE", "BOHB", "GA-rk", "SA-rk"]
+    pairs = compare_published(table)
+    assert {"GA-rk", "SA-rk", "REINFORCE", "BOHB"} <= set(pairs["method"])
