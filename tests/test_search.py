@@ -86,7 +86,8 @@ def bench() -> pd.DataFrame:
     assert hashlib.sha256(MINI.read_bytes()).hexdigest() == MINI_SHA256
     nats = pd.read_csv(NATS_CSV)
     mini = pd.read_pickle(MINI).set_index("cellstr")
-    per_epoch = pd.read_csv(TIMES_CSV).set_index("arch_str")["train-per-time"]
+    times = pd.read_csv(TIMES_CSV).set_index("arch_str")
+    per_epoch, valid_pass = times["train-per-time"], times["valid-per-time"]
     raw = nats["ArchitectureString"]
     frames = []
     for ds, test_col, valid_key, mini_key in (
@@ -108,6 +109,9 @@ def bench() -> pd.DataFrame:
                     "flops_m": np.nan,
                     "train_seconds_per_epoch": (
                         per_epoch.loc[raw].to_numpy() if ds == "cifar10" else np.nan
+                    ),
+                    "valid_seconds_per_epoch": (
+                        valid_pass.loc[raw].to_numpy() if ds == "cifar10" else np.nan
                     ),
                 }
             )
@@ -265,10 +269,12 @@ def test_training_evaluator_charges_simulated_time_where_known(bench):
     ledger = Ledger(Budget(seconds=300.0))
     trainer = TrainingEvaluator(c10, ledger)
     first = bench.iloc[0]  # NATS index 0, CIFAR-10
-    per_epoch = pd.read_csv(TIMES_CSV).set_index("arch_str").loc[first["arch"], "train-per-time"]
+    times = pd.read_csv(TIMES_CSV).set_index("arch_str").loc[first["arch"]]
     acc = trainer.train(space.canonical(first["arch"]))
     assert acc == pytest.approx(first["valid_acc_12"])
-    assert ledger.train_seconds == pytest.approx(12 * per_epoch)
+    # NATS-Bench's simulated cost: 12 training epochs and one validation pass.
+    assert ledger.train_seconds == pytest.approx(
+        12 * times["train-per-time"] + times["valid-per-time"])
     assert ledger.train_evals == 1
     with pytest.raises(BudgetExhausted, match="300 s"):
         for _ in range(10):

@@ -125,6 +125,8 @@ def _check_proxy_names(names: list[str], key: str) -> None:
 
 
 SPACE_SIZES = {"nb201": 15625, "nats_sss": 32768}
+# Searches that read only scores; the others train on the benchmark (need accuracies).
+TRAINING_FREE_SEARCHES = ("random_score", "ga_rank", "sa_rank")
 # Labelled images of the bundled FreeREA batches (ImageNet16: labels 1..120 of ImageNet-1000).
 FREEREA_LABELLED = {"cifar10": 960, "cifar100": 960, "ImageNet16-120": 106}
 
@@ -173,6 +175,32 @@ def check_devices(config: dict, local_run: bool) -> None:
     log.warning("%s; the scoring jobs must run on GPU nodes", message)
 
 
+def _check_nats_sss_archive(config: dict) -> None:
+    """The size-space archive, when named, must be complete; a size-space report experiment
+    whose searches train on the benchmark needs it."""
+    from zeroshot_nas.data.nats_archive import download_help, missing_files
+
+    archive = config["data"]["nats_sss_archive"]
+    key = "data.nats_sss_archive"
+    if archive is None:
+        report = config["experiments"][report_experiment(config)]
+        training = [a for a in config["search"]["algorithms"] if a not in TRAINING_FREE_SEARCHES]
+        if config["search"]["enabled"] and report["space"] == "nats_sss" and training:
+            raise ConfigError(
+                f"config key 'search.algorithms': {', '.join(training)} train on the benchmark, "
+                "but the size space has accuracies only in the official NATS-Bench archive: "
+                f"{download_help('nats_sss', key)}; or run only "
+                f"{', '.join(TRAINING_FREE_SEARCHES)}"
+            )
+        return
+    absent = missing_files(archive, "nats_sss")
+    if absent:
+        what = ("does not exist" if not Path(archive).is_dir()
+                else f"lacks {len(absent):,} of the archive's 32,769 files (first {absent[0]})")
+        raise ConfigError(f"config key '{key}': {archive} {what}. "
+                          f"{download_help('nats_sss', key)}")
+
+
 def _check_semantics(config: dict) -> None:
     for name, experiment in config["experiments"].items():
         _check_experiment(config, name, experiment)
@@ -192,6 +220,7 @@ def _check_semantics(config: dict) -> None:
             f"config key 'report_experiment': {report!r} is not one of the experiments "
             f"({', '.join(config['experiments'])})"
         )
+    _check_nats_sss_archive(config)
 
 
 FREEREA = {"freerea_batches": "all"}

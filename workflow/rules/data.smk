@@ -35,6 +35,23 @@ rule build_benchmark:
         STEP
 
 
+# The size space's accuracies, from the user's copy of the official NATS-Bench archive
+# (data.nats_sss_archive; validated complete before any job).
+rule build_nats_sss_benchmark:
+    input:
+        PLAN.nats_sss_archive_meta(),
+    output:
+        "data/benchmarks/nats_sss.parquet",
+    params:
+        archive=config["data"]["nats_sss_archive"],
+    log:
+        "logs/build_nats_sss_benchmark.log",
+    conda:
+        ENV
+    script:
+        STEP
+
+
 rule prepare_images:
     input:
         lambda w: PLAN.image_inputs(w.dataset),

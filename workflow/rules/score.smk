@@ -44,7 +44,7 @@ rule score_shard:
 rule merge_scores:
     input:
         shards=lambda w: PLAN.score_shards(w.exp),
-        benchmark=rules.build_benchmark.output[0],
+        benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
     output:
         "results/{exp}/scores.parquet",
     log:

@@ -4,7 +4,7 @@
 rule search:
     input:
         scores=rules.merge_scores.output[0],
-        benchmark=rules.build_benchmark.output[0],
+        benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
         images=rules.prepare_images.output[0],
     output:
         "results/{exp}/search/runs/{algorithm}/{dataset}.parquet",
@@ -34,7 +34,7 @@ rule search:
 rule search_tables:
     input:
         runs=PLAN.search_runs(),
-        benchmark=rules.build_benchmark.output[0],
+        benchmark=PLAN.benchmark_table(PLAN.experiments[PLAN.report].space),
     output:
         tables=directory(f"results/{PLAN.report}/search/tables"),
         figures=report(

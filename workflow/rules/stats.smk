@@ -32,7 +32,7 @@ rule time_standalone:
 rule merge_timing:
     input:
         shards=lambda w: PLAN.timing_tables(w.exp),
-        benchmark=rules.build_benchmark.output[0],
+        benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
     output:
         "results/{exp}/timing.parquet",
     log:

@@ -3,9 +3,10 @@
 ``build_nb201_table`` converts the public files registered in ``data/sources.yaml`` and
 cross-checks them against each other (and against this project's own network code) while
 converting; any disagreement is a ``BenchmarkError`` saying which files disagree where.
-``build_from_nats_bench`` writes the same columns from the official NATS-Bench files through
-the optional ``nats_bench`` package. The provenance of every column (training split,
-benchmark version, source files and hashes) travels inside the Parquet file.
+``build_nats_sss_table`` writes the same columns, plus the 12-epoch learning curve BOHB's
+lower fidelities read, for the NATS size space from the user's copy of the official archive
+(read by the restricted reader :mod:`.nats_archive`). The provenance of every column
+(training split, benchmark version, source files and hashes) travels inside the Parquet file.
 """
 
 from __future__ import annotations
@@ -43,6 +44,21 @@ COLUMNS: tuple[str, ...] = (
     "params_m",
     "flops_m",
     "train_seconds_per_epoch",
+)
+#: Epochs of the short schedule the searches simulate (NATS-Bench hp="12").
+TRAIN_SCHEDULE_EPOCHS = 12
+
+
+def curve_column(epoch: int) -> str:
+    """Column of the 12-epoch schedule's validation accuracy after ``epoch`` epochs."""
+    return f"valid_acc_12_e{epoch:02d}"
+
+
+#: Columns a table carries where its sources have them (kept by write_table, checked by
+#: check_table): the validation pass time, and the 12-epoch learning curve (size space).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "valid_seconds_per_epoch",
+    *(curve_column(e) for e in range(1, TRAIN_SCHEDULE_EPOCHS + 1)),
 )
 METADATA_KEY = b"zeroshot_nas.provenance"
 
@@ -130,7 +146,13 @@ COLUMN_DOCS: dict[str, str] = {
     "train_seconds_per_epoch": (
         "cifar10 only (NaN elsewhere): mean wall-clock seconds per training epoch of the "
         "200-epoch 'cifar10-valid' training (25k images), mean over seeds "
-        "(gabro8a/NAS-Landscapes cifar10_avg.csv train-per-time)."
+        "(gabro8a/NAS-Landscapes cifar10_avg.csv train-per-time; NATS-Bench uses the same "
+        "per-epoch time for its 12-epoch schedule)."
+    ),
+    "valid_seconds_per_epoch": (
+        "cifar10 only (NaN elsewhere): seconds of one pass over the 25k validation images "
+        "(x-valid) of 'cifar10-valid', mean over seeds (NAS-Landscapes valid-per-time); "
+        "NATS-Bench charges one such pass per simulated training."
     ),
 }
 
@@ -227,11 +249,13 @@ def _official_params(files: dict[str, Path]) -> dict[str, np.ndarray]:
     return params
 
 
-def _landscapes(path: Path, archs: np.ndarray, valid_c10: np.ndarray) -> tuple[np.ndarray, list]:
-    """Cross-check NAS-Landscapes; return its per-epoch train time and the re-seeded indices."""
+def _landscapes(path: Path, archs: np.ndarray, valid_c10: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, list]:
+    """Cross-check NAS-Landscapes; return its per-epoch train and validation times and the
+    re-seeded indices."""
     frame = _read_csv(path)
     cols = ["index", "index2", "sol", "C", "N", "arch_str", "num_classes", "valid-accuracy",
-            "train-per-time", "train-all-time"]
+            "train-per-time", "train-all-time", "valid-per-time"]
     _check_columns(LANDSCAPES_KEY, frame, cols)
     _check_index(LANDSCAPES_KEY, frame["index"])
     _check_index(f"{LANDSCAPES_KEY} index2", frame["index2"])
@@ -257,7 +281,10 @@ def _landscapes(path: Path, archs: np.ndarray, valid_c10: np.ndarray) -> tuple[n
             f"differ for {len(reseeded)} archs (more than the {MAX_RESEEDED} re-seeded ones "
             f"known), first at index {int(reseeded[0])}"
         )
-    return per_epoch, reseeded.tolist()
+    valid_time = frame["valid-per-time"].to_numpy(np.float64)
+    if not (np.isfinite(valid_time).all() and (valid_time > 0).all()):
+        raise BenchmarkError(f"{LANDSCAPES_KEY}: valid-per-time is not positive everywhere")
+    return per_epoch, valid_time, reseeded.tolist()
 
 
 def build_nb201_table(
@@ -267,8 +294,8 @@ def build_nb201_table(
 
     ``paths`` maps each key of :data:`REQUIRED_KEYS` to its downloaded file. Every file's
     hash is verified before it is read. Returns 46,875 rows (15,625 archs x 3 datasets)
-    with :data:`COLUMNS`; ``table.attrs["provenance"]`` describes every column and source.
-    Raises ``BenchmarkError`` when the sources disagree.
+    with :data:`COLUMNS` and ``valid_seconds_per_epoch``; ``table.attrs["provenance"]``
+    describes every column and source. Raises ``BenchmarkError`` when the sources disagree.
     """
     registry = registry if registry is not None else load_registry()
     files = _require(paths, registry)
@@ -283,7 +310,8 @@ def build_nb201_table(
         for dataset, key in VALID_KEYS.items()
     }
     mini = _mini_table(files[MINI_KEY], archs)
-    train_time, reseeded = _landscapes(files[LANDSCAPES_KEY], archs, valid_acc["cifar10"])
+    train_time, valid_time, reseeded = _landscapes(files[LANDSCAPES_KEY], archs,
+                                                   valid_acc["cifar10"])
     params = _official_params(files)
 
     frames = []
@@ -303,6 +331,7 @@ def build_nb201_table(
             "params_m": params[dataset],
             "flops_m": np.array([spaces.flops_m("nb201", a, dataset) for a in archs]),
             "train_seconds_per_epoch": train_time if dataset == "cifar10" else np.nan,
+            "valid_seconds_per_epoch": valid_time if dataset == "cifar10" else np.nan,
         }))
     table = pd.concat(frames, ignore_index=True)
     table.attrs["provenance"] = _nb201_provenance(registry, reseeded)
@@ -365,9 +394,15 @@ def _nb201_provenance(registry: dict[str, Source], reseeded: list) -> dict[str, 
     }
 
 
-def check_table(table: pd.DataFrame, require_train_time: bool = True) -> None:
+def check_table(table: pd.DataFrame, require_train_time: bool = True,
+                times_beyond_cifar10: bool = False) -> None:
     """Invariants every benchmark table must satisfy (columns, one row per arch and dataset,
-    finite accuracies and costs); raises ``BenchmarkError`` naming the broken one."""
+    finite accuracies and costs); raises ``BenchmarkError`` naming the broken one.
+
+    Training times are required on CIFAR-10 (``require_train_time``); the NB201 sources have
+    none elsewhere, so there they must be NaN unless ``times_beyond_cifar10`` (the NATS
+    archives time every data set).
+    """
     absent = [c for c in COLUMNS if c not in table.columns]
     if absent:
         raise BenchmarkError(f"benchmark table lacks column(s) {absent}")
@@ -379,15 +414,24 @@ def check_table(table: pd.DataFrame, require_train_time: bool = True) -> None:
     counts = table.groupby("dataset")["arch"].nunique()
     if counts.nunique() != 1:
         raise BenchmarkError(f"benchmark table has unequal arch counts per dataset: {dict(counts)}")
-    for col in ("test_acc", "valid_acc", "test_acc_12", "valid_acc_12", "params_m", "flops_m"):
+    curves = [c for c in OPTIONAL_COLUMNS if c.startswith("valid_acc_12_e") and c in table]
+    for col in ("test_acc", "valid_acc", "test_acc_12", "valid_acc_12", "params_m", "flops_m",
+                *curves):
         values = table[col].to_numpy(np.float64)
         if not np.isfinite(values).all():
             raise BenchmarkError(f"benchmark table column {col} has non-finite values")
     c10 = table["dataset"] == "cifar10"
+    times = [c for c in ("train_seconds_per_epoch", "valid_seconds_per_epoch") if c in table]
     if require_train_time and table.loc[c10, "train_seconds_per_epoch"].isna().any():
         raise BenchmarkError("benchmark table lacks train_seconds_per_epoch on cifar10")
-    if table.loc[~c10, "train_seconds_per_epoch"].notna().any():
-        raise BenchmarkError("train_seconds_per_epoch must be NaN outside cifar10")
+    for col in times:
+        known = table[col].dropna().to_numpy(np.float64)
+        if (known <= 0).any() or not np.isfinite(known).all():
+            raise BenchmarkError(f"benchmark table column {col} has non-positive times")
+        if not times_beyond_cifar10 and table.loc[~c10, col].notna().any():
+            raise BenchmarkError(f"{col} must be NaN outside cifar10")
+        if times_beyond_cifar10 and table[col].isna().any():
+            raise BenchmarkError(f"benchmark table lacks {col} on some data set")
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
@@ -397,7 +441,7 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     provenance = table.attrs.get("provenance", {})
     docs = provenance.get("columns", {})
-    frame = table.loc[:, list(COLUMNS)].copy()
+    frame = table.loc[:, [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table)]].copy()
     frame.attrs = {}
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     fields = [
@@ -434,113 +478,115 @@ def load_table(path: str | Path) -> pd.DataFrame:
     return table
 
 
-# --- optional converter from the official NATS-Bench files --------------------------------
+# --- the size space from the official NATS-Bench archive ---------------------------------
 
-_NATS_SPACES = {"tss": ("nb201", "200"), "sss": ("nats_sss", "90")}
+NATS_SSS_DOCS: dict[str, str] = {
+    "index": "NATS-Bench size-space index (meta.pickle.pbz2 order = spaces.all_archs order).",
+    "arch": "NATS size-space channel string, canonical (zeroshot_nas.spaces.parse_arch).",
+    "arch_id": "Filesystem-safe id: the five channel counts joined by '-'.",
+    "test_acc": "90-epoch test accuracy (%), NATS-sss-v1_0 hp=90 (one seed, 777): cifar10 "
+                "trained on train+valid ('cifar10', ori-test); others x-test. The accuracy "
+                "NATS-Bench's and the rank-based paper's size-space tables report.",
+    "valid_acc": "90-epoch validation accuracy (%), hp=90: cifar10 from 'cifar10-valid' "
+                 "(25k train split, x-valid); others x-valid.",
+    "test_acc_12": "12-epoch test accuracy (%), hp=12, mean over seeds 777/888/999.",
+    "valid_acc_12": "12-epoch validation accuracy (%), hp=12, mean over seeds; cifar10 from "
+                    "'cifar10-valid'. What a simulated training returns (NATS hp='12').",
+    "params_m": "Official parameter count (millions, hp=90 get_cost_info), checked equal to "
+                "this project's network (spaces.params_m).",
+    "flops_m": "FLOPs per image (millions) of this project's network, checked against the "
+               "official count to 1e-4.",
+    "train_seconds_per_epoch": "Seconds per training epoch of the hp=12 schedule, mean over "
+                               "seeds (cifar10: 'cifar10-valid'); NATS's simulated time.",
+    "valid_seconds_per_epoch": "Seconds of one validation pass (x-valid) of the hp=12 "
+                               "schedule, mean over seeds; NATS charges one per training.",
+    **{curve_column(e): f"hp=12 validation accuracy (%) after epoch {e} of 12, mean over "
+                        "seeds (cifar10: 'cifar10-valid'); BOHB's lower fidelities."
+       for e in range(1, TRAIN_SCHEDULE_EPOCHS + 1)},
+}
 
 
-def _import_nats_bench() -> Any:
-    try:
-        import nats_bench
-    except ImportError as err:
-        raise RuntimeError(
-            "build_from_nats_bench needs the optional package nats_bench "
-            "(pip install 'zeroshot-nas[natsbench]' or pip install nats_bench==1.8)"
-        ) from err
-    return nats_bench
+def _check_nats_costs(space: str, arch: str, dataset: str, params: float,
+                      flops: float, index: int) -> float:
+    """Our FLOPs after checking both official counts against this project's network."""
+    ours_params, ours_flops = spaces.params_m(space, arch, dataset), spaces.flops_m(space, arch,
+                                                                                     dataset)
+    if abs(ours_params - params) > 5e-7 or abs(ours_flops - flops) > 1e-4:
+        raise BenchmarkError(
+            f"NATS {space} index {index} ({arch}) on {dataset}: official params/FLOPs "
+            f"{params}/{flops} M vs our network {ours_params}/{ours_flops} M"
+        )
+    return ours_flops
 
 
-def _float_or_nan(value: Any) -> float:
-    return np.nan if value is None else float(value)
+def _nats_sss_rows(record: Any, full_hp: str) -> list[dict[str, Any]]:
+    """The table rows (one per data set) of one size-space architecture's record."""
+    from .nats_archive import SEARCH_HP
 
-
-def _nats_rows(api: Any, index: int, space_name: str, hp_full: str) -> list[dict[str, Any]]:
-    raw_arch = api.arch(index)
-    arch = spaces.parse_arch(space_name, raw_arch)
-    if arch != raw_arch:
-        raise BenchmarkError(f"NATS arch {index} {raw_arch!r} is not canonical ({arch!r})")
     rows = []
-    # cifar10's validation numbers live under 'cifar10-valid' (trained on the 25k split).
-    c10v_full = api.get_more_info(index, "cifar10-valid", hp=hp_full, is_random=False)
-    c10v_12 = api.get_more_info(index, "cifar10-valid", hp="12", is_random=False)
     for dataset in DATASETS:
-        full = api.get_more_info(index, dataset, hp=hp_full, is_random=False)
-        short = api.get_more_info(index, dataset, hp="12", is_random=False)
-        cost = api.get_cost_info(index, dataset, hp=hp_full)
-        ours = spaces.flops_m(space_name, arch, dataset)
-        if abs(ours - float(cost["flops"])) > 1e-4:
-            raise BenchmarkError(
-                f"FLOPs {dataset} of NATS {space_name} index {index} ({arch}): official "
-                f"{cost['flops']} M vs our network {ours} M"
-            )
-        rows.append({
-            "index": index,
-            "arch": arch,
-            "arch_id": spaces.arch_id(space_name, arch),
+        # cifar10's validation numbers and simulated times are those of 'cifar10-valid'
+        # (trained on the 25k train split), as NATS-Bench's simulate_train_eval reads them.
+        search = "cifar10-valid" if dataset == "cifar10" else dataset
+        test_set = "ori-test" if dataset == "cifar10" else "x-test"
+        params, flops = record.costs(full_hp, dataset)
+        row = {
+            "index": record.index,
+            "arch": record.arch,
+            "arch_id": spaces.arch_id("nats_sss", record.arch),
             "dataset": dataset,
-            "test_acc": float(full["test-accuracy"]),
-            "valid_acc": float((c10v_full if dataset == "cifar10" else full)["valid-accuracy"]),
-            "test_acc_12": float(short["test-accuracy"]),
-            "valid_acc_12": float((c10v_12 if dataset == "cifar10" else short)["valid-accuracy"]),
-            "params_m": float(cost["params"]),
-            "flops_m": ours,
-            "train_seconds_per_epoch": (
-                _float_or_nan(c10v_full.get("train-per-time")) if dataset == "cifar10"
-                else np.nan
-            ),
-        })
+            "test_acc": record.metric(full_hp, dataset, test_set),
+            "valid_acc": record.metric(full_hp, search, "x-valid"),
+            "test_acc_12": record.metric(SEARCH_HP, dataset, test_set),
+            "valid_acc_12": record.metric(SEARCH_HP, search, "x-valid"),
+            "params_m": params,
+            "flops_m": _check_nats_costs("nats_sss", record.arch, dataset, params, flops,
+                                         record.index),
+            "train_seconds_per_epoch": record.seconds_per_epoch(SEARCH_HP, search),
+            "valid_seconds_per_epoch": record.seconds_per_epoch(SEARCH_HP, search, "x-valid"),
+        }
+        for epoch in range(1, TRAIN_SCHEDULE_EPOCHS + 1):
+            row[curve_column(epoch)] = record.metric(SEARCH_HP, search, "x-valid", epoch)
+        rows.append(row)
     return rows
 
 
-def build_from_nats_bench(path: str | Path, space: str = "tss") -> pd.DataFrame:
-    """Build the benchmark table from the official NATS-Bench files (``nats_bench`` package).
+def build_nats_sss_table(folder: str | Path, indices: list[int] | None = None) -> pd.DataFrame:
+    """The size-space benchmark table from the official archive ``NATS-sss-v1_0-50262-simple``.
 
-    ``path`` is the NATS ``*-simple`` archive folder (read with ``fast_mode=True``) or a full
-    ``.pickle.pbz2`` file. ``space`` is ``tss`` (topology, arch = NB201 string, 200-epoch
-    schedule) or ``sss`` (size, arch = channel string, its longest schedule: 90 epochs).
-    Every value comes from the NATS API except ``flops_m`` (ours, checked against NATS).
+    Every file is read by the restricted reader of :mod:`.nats_archive` (never the pickle
+    module's own loader). ``indices`` converts only those architectures (the tests read the
+    official API's three fixture records); without it the archive must be complete.
+    Returns 3 rows per architecture with :data:`COLUMNS` and :data:`OPTIONAL_COLUMNS`.
     """
-    if space not in _NATS_SPACES:
-        raise ValueError(f"unknown NATS space {space!r}; expected 'tss' or 'sss'")
-    nats_bench = _import_nats_bench()
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"NATS-Bench files not found at {path}")
-    space_name, hp_full = _NATS_SPACES[space]
-    api = nats_bench.create(str(path), space, fast_mode=path.is_dir(), verbose=False)
+    from . import nats_archive
+
+    spec = nats_archive.ARCHIVES["nats_sss"]
+    folder = Path(folder)
+    if indices is None:
+        absent = nats_archive.missing_files(folder, "nats_sss")
+        if absent:
+            raise nats_archive.NatsArchiveError(
+                f"{folder} is not a complete NATS size-space archive: {len(absent):,} of "
+                f"{spec.size + 1:,} files missing (first {absent[0]}); "
+                + nats_archive.download_help("nats_sss", "the archive folder")
+            )
+        indices = list(range(spec.size))
+    archs = nats_archive.read_meta(folder, "nats_sss")
     rows: list[dict[str, Any]] = []
-    for index in tqdm(range(len(api)), desc=f"NATS {space}", unit="arch"):
-        rows.extend(_nats_rows(api, index, space_name, hp_full))
-        # fast_mode loads one arch at a time; drop its weights to keep memory flat.
-        api.clear_params(index, None)
-    table = pd.DataFrame(rows, columns=list(COLUMNS))
-    # Same row order as build_nb201_table: dataset blocks, each in index order.
-    order = table["dataset"].map({d: i for i, d in enumerate(DATASETS)})
-    table = table.iloc[np.lexsort((table["index"].to_numpy(), order.to_numpy()))]
-    table = table.reset_index(drop=True)
-    docs = dict(COLUMN_DOCS)
-    docs.update({
-        "index": f"NATS-Bench {space} index.",
-        "arch": "NB201 arch string" if space == "tss" else "NATS size-space channel string",
-        "test_acc": f"NATS-Bench {space} test accuracy (%), hp={hp_full} epochs, mean over "
-                    "seeds; cifar10: 'cifar10' ori-test, others: x-test.",
-        "valid_acc": f"NATS-Bench {space} validation accuracy (%), hp={hp_full}, mean over "
-                     "seeds; cifar10: 'cifar10-valid' x-valid (25k train split), others: "
-                     "x-valid. (NATS seeds, not the NB201 v1_0 ones.)",
-        "test_acc_12": f"NATS-Bench {space} hp=12 test accuracy (%), mean over seeds.",
-        "valid_acc_12": f"NATS-Bench {space} hp=12 validation accuracy (%), mean over seeds; "
-                        "cifar10 from 'cifar10-valid'.",
-        "params_m": "Official NATS parameter count (millions), get_cost_info.",
-        "flops_m": "FLOPs per image (millions) of this project's network, checked against "
-                   "NATS get_cost_info to 1e-4.",
-        "train_seconds_per_epoch": f"cifar10 only: NATS 'cifar10-valid' train-per-time "
-                                   f"(seconds per epoch, hp={hp_full}).",
-    })
+    records = nats_archive.read_records(folder, archs, indices)
+    for record in tqdm(records, total=len(indices), desc="NATS size space", unit="arch"):
+        rows.extend(_nats_sss_rows(record, spec.full_hp))
+    table = pd.DataFrame(rows, columns=[*COLUMNS, *OPTIONAL_COLUMNS])
+    order = table["dataset"].map({d: i for i, d in enumerate(DATASETS)}).to_numpy()
+    table = table.iloc[np.lexsort((table["index"].to_numpy(), order))].reset_index(drop=True)
     table.attrs["provenance"] = {
-        "space": space_name,
-        "builder": f"zeroshot_nas.data.benchmark.build_from_nats_bench(space={space!r})",
-        "columns": docs,
-        "sources": {"nats_bench": str(path)},
+        "space": "nats_sss",
+        "builder": "zeroshot_nas.data.benchmark.build_nats_sss_table",
+        "columns": NATS_SSS_DOCS,
+        "sources": {spec.folder: {"folder": str(folder), "architectures": len(indices)}},
+        "notes": "Read with the restricted reader zeroshot_nas.data.nats_archive; values as "
+                 "the official nats_bench API gives them with is_random=False.",
     }
-    check_table(table, require_train_time=False)
+    check_table(table, times_beyond_cifar10=True)
     return table

@@ -32,25 +32,24 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _build_benchmark(args: argparse.Namespace) -> int:
-    from .benchmark import (
-        REQUIRED_KEYS,
-        build_from_nats_bench,
-        build_nb201_table,
-        write_table,
-    )
+    from .benchmark import REQUIRED_KEYS, build_nats_sss_table, build_nb201_table, write_table
     from .sources import load_registry
 
-    if args.from_nats_bench is not None:
-        table = build_from_nats_bench(args.from_nats_bench, space=args.space)
+    out = args.out or f"data/benchmarks/{args.space}.parquet"
+    if args.nats_archive is not None:
+        if args.space != "nats_sss":
+            raise ValueError("--nats-archive converts the size space: give --space nats_sss")
+        table = build_nats_sss_table(args.nats_archive)
     else:
-        if args.space != "tss":
-            raise ValueError("--space sss needs --from-nats-bench (the public files are tss)")
+        if args.space != "nb201":
+            raise ValueError("--space nats_sss needs --nats-archive (its accuracies exist only "
+                             "in the official NATS-Bench archive)")
         registry = load_registry(args.registry)
         root = Path(args.downloads)
         paths = {key: root / registry[key].relpath for key in REQUIRED_KEYS}
         table = build_nb201_table(paths, registry=registry)
-    write_table(table, args.out)
-    log.info("wrote %s (%d rows)", args.out, len(table))
+    write_table(table, out)
+    log.info("wrote %s (%d rows)", out, len(table))
     return 0
 
 
@@ -87,15 +86,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fetch.set_defaults(func=_fetch)
 
     build = subparsers.add_parser(
-        "build-benchmark", help="convert the sources into data/benchmarks/nb201.parquet"
+        "build-benchmark", help="convert the sources into data/benchmarks/<space>.parquet"
     )
     origin = build.add_mutually_exclusive_group(required=True)
-    origin.add_argument("--downloads", help="download root filled by `fetch`")
-    origin.add_argument("--from-nats-bench", default=None,
-                        help="official NATS-Bench files (needs the nats_bench package)")
-    build.add_argument("--space", choices=("tss", "sss"), default="tss",
-                       help="NATS space with --from-nats-bench")
-    build.add_argument("--out", default="data/benchmarks/nb201.parquet")
+    origin.add_argument("--downloads", help="download root filled by `fetch` (nb201)")
+    origin.add_argument("--nats-archive", default=None,
+                        help="the official NATS-sss-v1_0-50262-simple folder (nats_sss)")
+    build.add_argument("--space", choices=("nb201", "nats_sss"), default="nb201")
+    build.add_argument("--out", default=None,
+                       help="output Parquet (default data/benchmarks/<space>.parquet)")
     build.add_argument("--registry", default=None, help="sources.yaml (default: data/)")
     build.set_defaults(func=_build_benchmark)
 

@@ -26,7 +26,9 @@ from zeroshot_nas.proxies.protocol import Protocol
 # The protocol fields of an experiment (everything a cached score depends on but the seed),
 # read from the Protocol itself so that a new field reaches the scoring jobs.
 PROTOCOL_KEYS = tuple(f.name for f in fields(Protocol) if f.name != "seed")
-TRAIN_BASED = {"random_train", "rea"}
+TRAIN_BASED = {"random_train", "rea", "reinforce", "bohb"}
+NB201_TABLE = "data/benchmarks/nb201.parquet"
+NATS_SSS_TABLE = "data/benchmarks/nats_sss.parquet"
 
 
 
@@ -102,6 +104,19 @@ class Plan:
                 return key
         raise ValueError(f"{relpath} is not a registered download")
 
+    def benchmark_table(self, space: str) -> str:
+        """The benchmark table holding a space's accuracies: NB201's from the public files,
+        the size space's from the user's NATS archive. Without the archive a size-space
+        experiment reads the NB201 table, which has none of its architectures (NaN)."""
+        if space == "nats_sss" and self.config["data"]["nats_sss_archive"]:
+            return NATS_SSS_TABLE
+        return NB201_TABLE
+
+    def nats_sss_archive_meta(self) -> list[str]:
+        """The archive file the size-space conversion tracks (none when not configured)."""
+        archive = self.config["data"]["nats_sss_archive"]
+        return [str(Path(archive) / "meta.pickle.pbz2")] if archive else []
+
     def datasets(self) -> list[str]:
         return sorted({d for e in self.experiments.values() for d in e.datasets})
 
@@ -130,7 +145,7 @@ class Plan:
 
     # ---------------------------------------------------------------- targets
     def final_targets(self) -> list[str]:
-        targets = ["data/benchmarks/nb201.parquet"]
+        targets = [NB201_TABLE]
         targets += [f"results/{name}/stats" for name in self.experiments]
         report = f"results/{self.report}"
         targets += [f"{report}/figures", f"{report}/paper/generated"]
@@ -159,7 +174,7 @@ class Plan:
 
     def stats_inputs(self, exp: str) -> dict[str, str]:
         inputs = {"scores": f"results/{exp}/scores.parquet",
-                  "benchmark": "data/benchmarks/nb201.parquet"}
+                  "benchmark": self.benchmark_table(self.experiments[exp].space)}
         if self.config["timing"]["n_archs"] > 0:
             inputs["timings"] = f"results/{exp}/timing.parquet"
         return inputs

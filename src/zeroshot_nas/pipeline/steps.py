@@ -70,6 +70,12 @@ def build_benchmark(smk: Any) -> None:
     write_table(table, smk.output[0])
 
 
+def build_nats_sss_benchmark(smk: Any) -> None:
+    from zeroshot_nas.data.benchmark import build_nats_sss_table, write_table
+
+    write_table(build_nats_sss_table(smk.params.archive), smk.output[0])
+
+
 def prepare_images(smk: Any) -> None:
     from zeroshot_nas.data.images import prepare_images as prepare
 
@@ -139,9 +145,10 @@ def stats(smk: Any) -> None:
 
     cfg = analysis.StatsConfig.from_config(smk.params.stats)
     timings = pd.read_parquet(smk.input.timings) if "timings" in smk.input.keys() else None
+    scores = analysis.load_scores(smk.input.scores)
+    space = str(scores["space"].iloc[0]) if "space" in scores and len(scores) else "nb201"
     tables, summary = analysis.compute_stats(
-        analysis.load_scores(smk.input.scores), cfg,
-        benchmark=pd.read_parquet(smk.input.benchmark), timings=timings)
+        scores, cfg, benchmark=_space_table(smk.input.benchmark, space), timings=timings)
     analysis.write_stats(tables, summary, smk.output[0])
 
 
@@ -152,6 +159,15 @@ def figures(smk: Any) -> None:
 
 
 # ---------------------------------------------------------------------- search
+def _space_table(path: str, space: str) -> Any:
+    """The benchmark table at ``path`` if it holds ``space``'s accuracies, else None (a
+    size-space run without the NATS archive is handed the NB201 table: no rows of its own)."""
+    from zeroshot_nas.data.benchmark import load_table
+
+    table = load_table(path)
+    return table if table.attrs["provenance"].get("space", "nb201") == space else None
+
+
 def search(smk: Any) -> None:
     import pandas as pd
 
@@ -167,18 +183,16 @@ def search(smk: Any) -> None:
     runs = run_search(
         smk.wildcards.algorithm, space=smk.params.space, dataset=smk.wildcards.dataset,
         runs=smk.params.search["runs"], seed=smk.params.search["seed"],
-        benchmark=pd.read_parquet(smk.input.benchmark),
+        benchmark=_space_table(smk.input.benchmark, smk.params.space),
         scores=pd.read_parquet(smk.input.scores), settings=settings, live=live,
         score_seed=smk.params.score_seed)
     io.write_parquet(smk.output[0], runs)
 
 
 def search_tables(smk: Any) -> None:
-    import pandas as pd
-
     from zeroshot_nas.search.report import write_search_outputs
 
-    benchmarks = {smk.params.space: pd.read_parquet(smk.input.benchmark)}
+    benchmarks = {smk.params.space: _space_table(smk.input.benchmark, smk.params.space)}
     write_search_outputs([Path(p) for p in smk.input.runs], benchmarks, Path(smk.output.tables),
                          Path(smk.output.figures))
 
@@ -204,6 +218,7 @@ def paper_pdf(smk: Any) -> None:
 STEPS: dict[str, Callable[[Any], None]] = {
     "fetch_source": fetch_source,
     "build_benchmark": build_benchmark,
+    "build_nats_sss_benchmark": build_nats_sss_benchmark,
     "prepare_images": prepare_images,
     "sample_archs": sample_archs,
     "score_shard": score_shard,

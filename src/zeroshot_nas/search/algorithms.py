@@ -1,5 +1,5 @@
 """Search algorithms: training-free (random search with a score, rank-based GA and SA) and
-training-based on the benchmark (random search, REA, AREA).
+training-based on the benchmark (random search, REA, AREA, REINFORCE, BOHB).
 
 Every algorithm takes a ``numpy.random.Generator`` (the only source of randomness, so a seed
 fixes the run), proposes architectures only through :mod:`.space` moves (so every proposal is
@@ -13,11 +13,13 @@ evaluations and seconds charged so far.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .bohb import BOHBConfig, fidelity_epochs, run_bohb
+from .bohb import settings_record as bohb_settings
 from .evaluators import BudgetExhausted, Ledger, ScoreEvaluator, TrainingEvaluator
 from .ranking import best_index, rank_sum
 from .space import SearchSpace
@@ -326,15 +328,12 @@ def random_train_search(
 ) -> RunResult:
     """Random search with simulated training: train distinct random architectures until the
     budget runs out; return the one with the best 12-epoch validation accuracy."""
-    _require_bounded(trainer)
-    tracker = _TrainIncumbent(trainer.ledger)
-    trainer.on_new = tracker
-    try:
+
+    def search() -> None:
         for index in rng.permutation(space.size):
             trainer.train(space.arch_at(int(index)))
-    except BudgetExhausted:
-        pass
-    return _result(label, _best_trained(trainer), trainer.ledger, tracker.points)
+
+    return _training_run(label, trainer, search)
 
 
 @dataclass(frozen=True)
@@ -373,15 +372,11 @@ def rea(
     label: str = "REA",
 ) -> RunResult:
     """REA with a random initial population; returns the best-trained architecture."""
-    _require_bounded(trainer)
-    tracker = _TrainIncumbent(trainer.ledger)
-    trainer.on_new = tracker
-    try:
-        _evolve(space, trainer, rng, config, [space.random(rng) for _ in range(config.population)])
-    except BudgetExhausted:
-        pass
-    return _result(
-        label, _best_trained(trainer), trainer.ledger, tracker.points, {"config": asdict(config)}
+    return _training_run(
+        label, trainer,
+        lambda: _evolve(space, trainer, rng, config,
+                        [space.random(rng) for _ in range(config.population)]),
+        {"config": asdict(config)},
     )
 
 
@@ -444,6 +439,107 @@ def area(
         train_tracker.points,
         {"config": asdict(config), "n_sample": n_sample, "scores": scorer.names},
     )
+
+
+@dataclass(frozen=True)
+class ReinforceConfig:
+    """REINFORCE as NATS-Bench runs it (``D-X-Y/AutoDL-Projects`` ``exps/NATS-algos/
+    reinforce.py``, ``--learning_rate 0.01``): one categorical distribution per position with
+    logits drawn as 1e-3·N(0, 1), Adam with PyTorch's defaults (β = 0.9, 0.999, ε = 1e-8), and
+    an exponential moving average of the rewards (momentum 0.9, bias-corrected) as baseline."""
+
+    learning_rate: float = 0.01
+    ema_momentum: float = 0.9
+    init_scale: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+
+class _Adam:
+    """Adam (Kingma & Ba) exactly as ``torch.optim.Adam`` updates a parameter tensor."""
+
+    def __init__(self, shape: tuple[int, ...], config: ReinforceConfig):
+        self.config = config
+        self.m, self.v, self.steps = np.zeros(shape), np.zeros(shape), 0
+
+    def step(self, param: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        c = self.config
+        self.steps += 1
+        self.m = c.beta1 * self.m + (1 - c.beta1) * grad
+        self.v = c.beta2 * self.v + (1 - c.beta2) * grad * grad
+        m_hat = self.m / (1 - c.beta1**self.steps)
+        v_hat = self.v / (1 - c.beta2**self.steps)
+        return param - c.learning_rate * m_hat / (np.sqrt(v_hat) + c.eps)
+
+
+def reinforce(
+    space: SearchSpace,
+    trainer: TrainingEvaluator,
+    rng: np.random.Generator,
+    config: ReinforceConfig = ReinforceConfig(),
+    label: str = "REINFORCE",
+) -> RunResult:
+    """REINFORCE (Williams 1992) with NATS-Bench's policy, optimiser and baseline.
+
+    Each step samples one choice per position from softmax(logits), trains the architecture
+    (reward: its 12-epoch validation accuracy in percent), updates the baseline with the
+    reward and then takes an Adam step on −log π(a)·(reward − baseline). The run returns the
+    best-trained architecture, as NATS-Bench does (not the policy's argmax).
+    """
+    return _training_run(label, trainer, lambda: _reinforce_steps(space, trainer, rng, config),
+                         {"config": asdict(config)})
+
+
+def _reinforce_steps(space: SearchSpace, trainer: TrainingEvaluator, rng: np.random.Generator,
+                     config: ReinforceConfig) -> None:
+    """REINFORCE's steps until the budget raises BudgetExhausted."""
+    k = len(space.choices)
+    logits = config.init_scale * rng.standard_normal((space.n_positions, k))
+    adam = _Adam(logits.shape, config)
+    numerator = denominator = 0.0
+    while True:
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = shifted / shifted.sum(axis=1, keepdims=True)
+        # Inverse-CDF draw of one choice per position.
+        actions = (probs.cumsum(axis=1) < rng.random((space.n_positions, 1))).sum(axis=1)
+        actions = np.minimum(actions, k - 1)
+        reward = trainer.train(space.decode(actions))
+        numerator = config.ema_momentum * numerator + (1 - config.ema_momentum) * reward
+        denominator = config.ema_momentum * denominator + (1 - config.ema_momentum)
+        advantage = reward - numerator / denominator
+        # Gradient of −log π(a)·advantage with respect to the logits of each position.
+        logits = adam.step(logits, -advantage * (np.eye(k)[actions] - probs))
+
+
+def bohb(
+    space: SearchSpace,
+    trainer: TrainingEvaluator,
+    rng: np.random.Generator,
+    config: BOHBConfig | None = None,
+    label: str = "BOHB",
+) -> RunResult:
+    """BOHB with hpbandster's KDE model and Hyperband brackets (:mod:`.bohb`; NATS-Bench's
+    settings by default); returns the architecture with the best accuracy seen at any
+    budget, as NATS-Bench does."""
+    config = config or BOHBConfig()
+    epochs = fidelity_epochs(config, trainer.oracle.fidelities())
+    return _training_run(label, trainer, lambda: run_bohb(space, trainer, rng, config, epochs),
+                         {"config": bohb_settings(config, epochs)})
+
+
+def _training_run(label: str, trainer: TrainingEvaluator, search: Callable[[], object],
+                  info: dict | None = None) -> RunResult:
+    """What every training-based search shares: a bounded budget, the incumbent's trace, the
+    search until the budget runs out, and the best-trained architecture as the result."""
+    _require_bounded(trainer)
+    tracker = _TrainIncumbent(trainer.ledger)
+    trainer.on_new = tracker
+    try:
+        search()
+    except BudgetExhausted:
+        pass
+    return _result(label, _best_trained(trainer), trainer.ledger, tracker.points, info)
 
 
 def _require_bounded(trainer: TrainingEvaluator) -> None:

@@ -19,6 +19,7 @@ from zeroshot_nas.config import schema_default, schema_default_root
 from zeroshot_nas.proxies.commands import add_protocol_options
 
 from . import algorithms as alg
+from .bohb import BOHBConfig
 from .runner import ALGORITHMS, SearchSettings, live_scorer_for, run_search
 
 DEFAULT = SearchSettings()  # the schema's defaults
@@ -46,6 +47,7 @@ def _add_search_parser(subparsers: argparse._SubParsersAction) -> None:
     _add_ga_options(p)
     _add_sa_options(p)
     _add_rea_options(p)
+    _add_nats_algorithm_options(p)
     _add_live_options(p)
     p.set_defaults(func=cmd_search)
 
@@ -168,6 +170,20 @@ def _add_rea_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--rea-sample", type=int, default=alg.REAConfig.sample)
 
 
+def _add_nats_algorithm_options(p: argparse.ArgumentParser) -> None:
+    rl = p.add_argument_group("REINFORCE (NATS-Bench defaults)")
+    rl.add_argument("--reinforce-lr", type=float, default=alg.ReinforceConfig.learning_rate)
+    rl.add_argument("--reinforce-momentum", type=float,
+                    default=alg.ReinforceConfig.ema_momentum, help="EMA baseline momentum")
+    bo = p.add_argument_group("BOHB (hpbandster; NATS-Bench defaults, budgets in epochs)")
+    bo.add_argument("--bohb-eta", type=float, default=BOHBConfig.eta)
+    bo.add_argument("--bohb-min-budget", type=float, default=BOHBConfig.min_budget)
+    bo.add_argument("--bohb-num-samples", type=int, default=BOHBConfig.num_samples)
+    bo.add_argument("--bohb-random-fraction", type=float, default=BOHBConfig.random_fraction)
+    bo.add_argument("--bohb-bandwidth-factor", type=float, default=BOHBConfig.bandwidth_factor)
+    bo.add_argument("--bohb-min-bandwidth", type=float, default=BOHBConfig.min_bandwidth)
+
+
 def _add_live_options(p: argparse.ArgumentParser) -> None:
     live = p.add_argument_group("live scoring of architectures the scores table lacks")
     live.add_argument(
@@ -234,6 +250,12 @@ def _settings(args: argparse.Namespace) -> SearchSettings:
             args.sa_beta,
         ),
         rea=alg.REAConfig(args.rea_population, args.rea_sample),
+        reinforce=alg.ReinforceConfig(args.reinforce_lr, args.reinforce_momentum),
+        bohb=BOHBConfig(eta=args.bohb_eta, min_budget=args.bohb_min_budget,
+                        num_samples=args.bohb_num_samples,
+                        random_fraction=args.bohb_random_fraction,
+                        bandwidth_factor=args.bohb_bandwidth_factor,
+                        min_bandwidth=args.bohb_min_bandwidth),
     )
 
 

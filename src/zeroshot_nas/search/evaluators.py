@@ -4,10 +4,12 @@ Both evaluators charge one :class:`Ledger` per run, which counts evaluations and
 enforces the run's :class:`Budget`:
 
 * :class:`TrainingEvaluator` "trains" an architecture by looking up its 12-epoch validation
-  accuracy in the benchmark table and charges the simulated training time
-  (epochs × ``train_seconds_per_epoch``) where the benchmark gives one (CIFAR-10); elsewhere
-  the training is only counted. Every call is charged, as NATS-Bench's simulated training
-  charges a re-trained architecture again.
+  accuracy in the benchmark table (or, for BOHB's lower fidelities, its accuracy after fewer
+  epochs of that schedule) and charges NATS-Bench's simulated time, epochs ×
+  ``train_seconds_per_epoch`` + one validation pass (``valid_seconds_per_epoch``), where the
+  benchmark gives times (NB201: CIFAR-10; the NATS size space: every data set); elsewhere the
+  training is only counted. Every call is charged, as NATS-Bench's simulated training charges
+  a re-trained architecture again.
 * :class:`ScoreEvaluator` returns an architecture's training-free scores from a
   :class:`ScoreStore` (a scores table, filled in by live scoring where it has no entry) and
   charges the recorded scoring seconds once per run: a search keeps the scores it computed.
@@ -24,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from zeroshot_nas.data.benchmark import curve_column
 
 from .space import SearchSpace
 
@@ -115,16 +119,23 @@ class Ledger:
 class AccuracyOracle:
     """Benchmark accuracies of one data set, by canonical architecture string.
 
-    ``valid_acc``/``test_acc`` are the 200-epoch accuracies reported for a chosen
-    architecture; ``valid_acc_12`` is what a training-based search sees.
+    ``valid_acc``/``test_acc`` are the full-schedule accuracies reported for a chosen
+    architecture (NB201: 200 epochs; size space: 90); ``valid_acc_12`` is what a training-based search sees, and the 12-epoch
+    schedule's learning curve (``valid_acc_12_eNN``, where the table has it) what BOHB sees
+    at lower budgets.
     """
 
     COLUMNS = ("valid_acc", "test_acc", "valid_acc_12", "test_acc_12", "train_seconds_per_epoch")
+    #: Read where the table has them (NaN otherwise).
+    OPTIONAL = ("valid_seconds_per_epoch",
+                *(curve_column(e) for e in range(1, TRAIN_EPOCHS + 1)))
 
     def __init__(self, benchmark: pd.DataFrame | None, space: SearchSpace, dataset: str):
         self.space = space
         self.dataset = dataset
         self._rows: dict[str, tuple[float, ...]] = {}
+        self._fields = (*self.COLUMNS, *self.OPTIONAL)
+        self._fidelities: list[int] = []
         if benchmark is not None and len(benchmark):
             missing = [c for c in ("arch", "dataset", *self.COLUMNS) if c not in benchmark]
             if missing:
@@ -132,8 +143,11 @@ class AccuracyOracle:
             sub = benchmark[benchmark["dataset"] == dataset]
             if len(sub):
                 canon = [space.canonical(a) for a in sub["arch"]]
-                values = sub[list(self.COLUMNS)].to_numpy(dtype=float)
+                values = sub.reindex(columns=list(self._fields)).to_numpy(dtype=float)
                 self._rows = dict(zip(canon, map(tuple, values), strict=True))
+                curves = values[:, len(self.COLUMNS) + 1:]
+                self._fidelities = [e for e in range(1, TRAIN_EPOCHS)
+                                    if np.isfinite(curves[:, e - 1]).all()]
 
     @property
     def available(self) -> bool:
@@ -146,14 +160,18 @@ class AccuracyOracle:
 
     @property
     def has_train_times(self) -> bool:
-        """Whether the benchmark gives training times for this data set (CIFAR-10)."""
+        """Whether the benchmark gives training times for this data set."""
         return any(math.isfinite(r[4]) for r in self._rows.values())
+
+    def fidelities(self) -> list[int]:
+        """Epochs of the 12-epoch schedule after which every architecture has an accuracy."""
+        return [*self._fidelities, TRAIN_EPOCHS] if self._rows else []
 
     def _row(self, arch: str) -> tuple[float, ...] | None:
         return self._rows.get(arch)
 
     def final(self, arch: str) -> tuple[float, float]:
-        """(200-epoch validation, 200-epoch test) accuracy; NaN where unknown."""
+        """(full-schedule validation, test) accuracy; NaN where unknown."""
         row = self._row(arch)
         return (row[0], row[1]) if row else (math.nan, math.nan)
 
@@ -164,10 +182,31 @@ class AccuracyOracle:
                 f"architecture {arch!r} is not in the {self.dataset} benchmark table; a "
                 "training-based search needs benchmark accuracies for every architecture"
             )
-        return row[self.COLUMNS.index(column)]
+        return row[self._fields.index(column)]
+
+    def accuracy_after(self, arch: str, metric: str, epochs: int) -> float:
+        """``metric`` after the full schedule, or the validation accuracy after ``epochs``
+        epochs of it (BOHB's lower budgets)."""
+        if epochs == TRAIN_EPOCHS:
+            return self.value(arch, metric)
+        if metric != TRAIN_METRIC or epochs not in self.fidelities():
+            raise ValueError(
+                f"the {self.space.name}/{self.dataset} benchmark has no {metric} after "
+                f"{epochs} of {TRAIN_EPOCHS} epochs"
+            )
+        return self.value(arch, curve_column(epochs))
+
+    def train_seconds(self, arch: str, epochs: int) -> float:
+        """NATS-Bench's simulated cost of training ``epochs`` epochs and validating once;
+        0 where the benchmark has no times (the training is then only counted)."""
+        per_epoch = self.value(arch, "train_seconds_per_epoch")
+        if not math.isfinite(per_epoch):
+            return 0.0
+        valid = self.value(arch, "valid_seconds_per_epoch")
+        return epochs * per_epoch + (valid if math.isfinite(valid) else 0.0)
 
     def optimum(self) -> tuple[float, float]:
-        """Best 200-epoch validation and best test accuracy of the data set (separately)."""
+        """Best full-schedule validation and best test accuracy of the data set (separately)."""
         if not self._rows:
             return (math.nan, math.nan)
         m = np.array(list(self._rows.values()))
@@ -175,8 +214,9 @@ class AccuracyOracle:
 
 
 class TrainingEvaluator:
-    """Simulated training: the benchmark's ``metric`` (12-epoch validation accuracy), charged
-    ``epochs × train_seconds_per_epoch`` where known and counted as a training always."""
+    """Simulated training: the benchmark's ``metric`` (12-epoch validation accuracy, or the
+    accuracy after fewer epochs for BOHB), charged NATS-Bench's simulated time where known
+    and counted as a training always."""
 
     def __init__(
         self,
@@ -197,11 +237,12 @@ class TrainingEvaluator:
         self.on_new = on_new
         self.history: list[tuple[str, float]] = []
 
-    def train(self, arch: str) -> float:
-        """The architecture's accuracy after simulated training (raises BudgetExhausted)."""
-        accuracy = self.oracle.value(arch, self.metric)
-        per_epoch = self.oracle.value(arch, "train_seconds_per_epoch")
-        self.ledger.charge_training(self.epochs * per_epoch if math.isfinite(per_epoch) else 0.0)
+    def train(self, arch: str, epochs: int | None = None) -> float:
+        """The architecture's accuracy after ``epochs`` (default: the full 12) epochs of
+        simulated training (raises BudgetExhausted when the budget cannot pay for it)."""
+        epochs = self.epochs if epochs is None else epochs
+        accuracy = self.oracle.accuracy_after(arch, self.metric, epochs)
+        self.ledger.charge_training(self.oracle.train_seconds(arch, epochs))
         self.history.append((arch, accuracy))
         if self.on_new is not None:
             self.on_new(arch, accuracy)

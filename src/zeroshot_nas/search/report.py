@@ -22,6 +22,9 @@ def write_search_outputs(
 ) -> list[Path]:
     """Tables of ``runs`` into ``tables_dir`` and the anytime figure(s) into ``figures_dir``."""
     table = load_runs(runs)
+    # The figures folder exists even when no space has accuracies to draw (the workflow
+    # declares it as an output).
+    Path(figures_dir).mkdir(parents=True, exist_ok=True)
     published = load_published()
     written = write_tables(table, tables_dir, benchmarks, published)
     figures: list[Path] = []

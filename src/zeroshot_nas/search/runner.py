@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from zeroshot_nas.config import schema_default
+from zeroshot_nas.config import TRAINING_FREE_SEARCHES, schema_default
 from zeroshot_nas.spaces import arch_id
 
 from . import algorithms as alg
+from .bohb import BOHBConfig
 from .evaluators import (
     TRAIN_METRIC,
     AccuracyOracle,
@@ -33,8 +34,10 @@ from .evaluators import (
 from .ranking import directions_for
 from .space import SearchSpace, get_space
 
-ALGORITHMS = ("random_score", "ga_rank", "sa_rank", "random_train", "rea", "area")
-TRAINING_FREE = ("random_score", "ga_rank", "sa_rank")
+ALGORITHMS = ("random_score", "ga_rank", "sa_rank", "random_train", "rea", "area",
+              "reinforce", "bohb")
+TRAINING_FREE = TRAINING_FREE_SEARCHES
+TRAINING_BASED = tuple(a for a in ALGORITHMS if a not in TRAINING_FREE)
 
 RUN_COLUMNS = [
     "algorithm",
@@ -70,7 +73,8 @@ def _search_default(key: str):
 class SearchSettings:
     """Budgets and hyper-parameters of the searches. Defaults come from the workflow schema
     (its quick run); the papers' settings (N = 10/100/1000, 1,000 evaluations, 12,000 s)
-    are in the presets. GA, SA and REA keep the authors' published hyper-parameters."""
+    are in the presets. GA, SA, REA, REINFORCE and BOHB keep their authors' (and NATS-Bench's)
+    published hyper-parameters."""
 
     budget: int = _search_default("budget")
     sample_sizes: tuple[int, ...] = _search_default("sample_sizes")
@@ -85,6 +89,8 @@ class SearchSettings:
     ga: alg.GAConfig = field(default_factory=alg.GAConfig)
     sa: alg.SAConfig = field(default_factory=alg.SAConfig)
     rea: alg.REAConfig = field(default_factory=alg.REAConfig)
+    reinforce: alg.ReinforceConfig = field(default_factory=alg.ReinforceConfig)
+    bohb: BOHBConfig = field(default_factory=BOHBConfig)
 
     @classmethod
     def from_config(cls, search: dict, rank_combination: list[str]) -> SearchSettings:
@@ -256,7 +262,7 @@ def _result_row(res: alg.RunResult, oracle: AccuracyOracle, ctx: _RunContext) ->
 
 def _settings_record(algorithm: str, settings: SearchSettings, info: dict) -> dict:
     record = {k: v for k, v in info.items() if k != "scores"}
-    if algorithm in ("random_train", "rea", "area"):
+    if algorithm in TRAINING_BASED:
         record["train_metric"] = settings.train_metric
     record["pool"] = settings.pool
     return record
@@ -292,6 +298,10 @@ def _one_run(algorithm, sp, oracle, store, dirs, names, pool, settings, rng):
         res = alg.random_train_search(sp, trainer, rng)
     elif algorithm == "rea":
         res = alg.rea(sp, trainer, rng, settings.rea)
+    elif algorithm == "reinforce":
+        res = alg.reinforce(sp, trainer, rng, settings.reinforce)
+    elif algorithm == "bohb":
+        res = alg.bohb(sp, trainer, rng, settings.bohb)
     else:
         scorer = ScoreEvaluator(store, ledger)
         res = alg.area(

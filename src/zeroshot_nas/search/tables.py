@@ -8,6 +8,7 @@ reference implementations). Published cells are quoted verbatim from ``published
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -20,10 +21,14 @@ from zeroshot_nas.paper.published import load_published as published_values
 from zeroshot_nas.paper.search_tex import notes_latex, to_latex
 from zeroshot_nas.spaces.common import DATASET_TITLES, SPACE_TITLES
 
+from .runner import TRAINING_BASED
+
 DATASETS = tuple(DATASET_TITLES)
-TRAINING_BASED = ("random_train", "rea", "area")
+#: Epochs of the schedule whose accuracies the tables report (NB201: 200).
+FULL_SCHEDULE = {"nats_sss": 90}
 #: Order of our methods in a table: training-based, then training-free.
-ALGORITHM_ORDER = ("random_train", "rea", "area", "random_score", "ga_rank", "sa_rank")
+ALGORITHM_ORDER = ("random_train", "rea", "area", "reinforce", "bohb", "random_score",
+                   "ga_rank", "sa_rank")
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,12 @@ def _method_sort_key(algorithm: str, method: str) -> tuple:
     )
 
 
+def _fidelities(settings: pd.Series) -> str:
+    """The epochs BOHB trained for ("1,4,12"), from its runs' settings; "" for the others."""
+    config = json.loads(settings.iloc[0]).get("config", {})
+    return ",".join(str(e) for e in config.get("fidelities", []))
+
+
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (space, algorithm, method, dataset): runs, mean and std of the chosen
     architecture's validation and test accuracy, mean seconds and evaluations, budget."""
@@ -126,6 +137,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         budget=("budget", "first"),
         time_simulated=("time_simulated", "first"),
         accuracies=("test_acc", lambda x: int(np.isfinite(x.to_numpy(dtype=float)).sum())),
+        fidelities=("settings", _fidelities),
     ).reset_index()
     keys = [
         (_method_sort_key(a, m), DATASETS.index(d) if d in DATASETS else 9)
@@ -283,8 +295,9 @@ def table_notes(
         notes.append(
             f"Accuracies unavailable: there is no benchmark table with trained accuracies for "
             f"the {SPACE_TITLES.get(space, space)} here, so our searches in it cannot be "
-            "evaluated and no rows of ours are shown (none are invented). A benchmark table "
-            "converted from the official NATS-Bench size-space files gives them."
+            "evaluated and no rows of ours are shown (none are invented). The official "
+            "NATS-Bench size-space archive gives them (configuration key "
+            "data.nats_sss_archive)."
         )
     ours = summary[(summary["space"] == space) & (summary["accuracies"] > 0)]
     tb = ours[ours["algorithm"].isin(TRAINING_BASED)]
@@ -293,10 +306,12 @@ def table_notes(
         counted = sorted(set(tb.loc[~tb["time_simulated"], "dataset"]))
         if timed:
             notes.append(
-                "s: simulated training time: 12 epochs x the benchmark's time per epoch, "
-                f"charged on {', '.join(DATASET_TITLES[d] for d in timed)}; budget "
+                "s: simulated training time as NATS-Bench charges it: the epochs trained x "
+                "the benchmark's time per epoch + one validation pass, charged on "
+                f"{', '.join(DATASET_TITLES[d] for d in timed)}; budget "
                 f"{tb.loc[tb['time_simulated'], 'budget'].iloc[0]}."
             )
+        notes += _bohb_notes(tb)
         if counted:
             notes.append(
                 "The sources give no training times for "
@@ -315,17 +330,34 @@ def table_notes(
         lo, hi = int(ours["runs"].min()), int(ours["runs"].max())
         notes.append(
             f"Ours: mean +- std (ddof=0) over {lo if lo == hi else f'{lo}-{hi}'} "
-            "runs of the chosen architecture's 200-epoch accuracy; CIFAR-10 validation is "
-            "the cifar10-valid split."
+            f"runs of the chosen architecture's {FULL_SCHEDULE.get(space, 200)}-epoch "
+            "accuracy; CIFAR-10 validation is the cifar10-valid split."
         )
     if published is not None:
         notes.append(f"Quoted rows: {published.source}")
     return notes
 
 
+def _bohb_notes(training_based: pd.DataFrame) -> list[str]:
+    """What BOHB's fidelities were: Hyperband's epochs, or one fidelity where the benchmark
+    has no learning curve."""
+    bohb = training_based[training_based["algorithm"] == "bohb"]
+    notes = []
+    for fidelities in sorted(set(bohb["fidelities"])):
+        if "," in fidelities:
+            notes.append(f"BOHB (hpbandster, NATS-Bench's settings) trained for {fidelities} "
+                         "of the 12 epochs (Hyperband's budgets).")
+        else:
+            notes.append(f"BOHB: the benchmark has accuracies only after all {fidelities} "
+                         "epochs of the short schedule, so BOHB ran with that one fidelity "
+                         "(hpbandster's KDE model without Hyperband's early stopping).")
+    return notes
+
+
 def _match_key(method: str) -> str:
     """Common key of one of our method labels and the papers' name for the same method."""
     key = method.lower().replace(",", "").replace("naswot v1", "jacob_cov")
+    key = re.sub(r"^rl$", "reinforce", key)  # the rank-based paper's name for REINFORCE
     return re.sub(r"^rk\b", "rank", key)
 
 
