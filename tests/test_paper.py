@@ -14,8 +14,10 @@ from test_stats import real_scores_table
 
 from zeroshot_nas import cli
 from zeroshot_nas.errors import UserError
-from zeroshot_nas.paper import build
-from zeroshot_nas.paper import tables as paper
+from zeroshot_nas.paper import build, claims, ps
+from zeroshot_nas.paper.document import Document
+from zeroshot_nas.paper.published import load_published
+from zeroshot_nas.paper.tex import tex_escape
 from zeroshot_nas.proxies import REGISTRY
 from zeroshot_nas.stats import analysis
 
@@ -31,13 +33,13 @@ def _paper_text(name: str) -> str:
 
 
 def test_tex_escape():
-    assert paper.tex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
-    assert paper.tex_escape("Σ_J ρ τ Σ") == r"$\Sigma_J$ $\rho$ $\tau$ $\Sigma$"
+    assert tex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
+    assert tex_escape("Σ_J ρ τ Σ") == r"$\Sigma_J$ $\rho$ $\tau$ $\Sigma$"
 
 
 def test_published_rank_based_table_matches_paper_text():
     text = _paper_text("rank-based-training-free-nas")
-    pub = paper.load_published()["rank_based_table1"]
+    pub = load_published()["rank_based_table1"]
     for score, v in pub["values"].items():
         if v["kendall"][0] is None:
             continue
@@ -48,7 +50,7 @@ def test_published_rank_based_table_matches_paper_text():
 
 
 def test_published_ssnr_and_percentiles_match_paper_texts():
-    pub = paper.load_published()
+    pub = load_published()
     ssnr = _paper_text("layerwise-ssnr")
     for value in pub["ssnr_spearman"]["values"].values():
         assert f"{value:.4f}" in ssnr
@@ -63,7 +65,7 @@ def test_published_ssnr_and_percentiles_match_paper_texts():
 
 
 def test_ps_table1_from_registry_matches_paper_marks():
-    t = paper.ps_table1({}, paper.load_published(), REGISTRY)
+    t = ps.ps_table1({}, load_published(), REGISTRY)
     assert t["in_registry"].all()
     for feat in ("noise", "parameter_space", "cosine_similarity"):
         assert (t[feat] == t[f"{feat}_paper"]).all(), feat
@@ -137,19 +139,18 @@ def _correlations(values: dict[str, tuple[float, float, float]]) -> pd.DataFrame
 
 
 def test_a_contradicted_claim_is_said_with_its_evidence(tmp_path):
-    published = paper.load_published()
+    published = load_published()
     negative = {"stats": {"correlations": _correlations(
         {"wpjs": (-0.44, -0.53, -0.31), "wpjsi": (-0.40, -0.50, -0.30)})}}
-    claim = paper.claim_wpjs_top(negative["stats"])
-    assert claim.verdict == paper.CONTRADICTED and "-0.44 [-0.53, -0.31]" in claim.evidence
-    doc = paper.Document(tmp_path, negative["stats"], {}, published, pd.DataFrame())
-    text = paper._wpjs_paragraph(doc)
+    claim = ps.claim_wpjs_top(negative["stats"])
+    assert claim.verdict == claims.CONTRADICTED and "-0.44 [-0.53, -0.31]" in claim.evidence
+    doc = Document(tmp_path, negative["stats"], {}, published, pd.DataFrame())
+    text = ps.wpjs_paragraph(doc)
     assert "contradicts the paper" in text and "-0.44 [-0.53, -0.31]" in text
     assert "tensors\\_used" in text
     # an interval that includes zero is no contradiction, and nothing is said
     unsure = {"correlations": _correlations({"wpjs": (0.1, -0.05, 0.2),
                                              "wpjsi": (0.1, -0.05, 0.2)})}
-    assert paper.claim_wpjs_top(unsure).verdict == paper.NOT_SUPPORTED
-    assert paper._wpjs_paragraph(paper.Document(tmp_path, unsure, {}, published,
-                                                pd.DataFrame())) == ""
-    assert paper.claim_wpjs_top({}).verdict == paper.UNTESTABLE
+    assert ps.claim_wpjs_top(unsure).verdict == claims.NOT_SUPPORTED
+    assert ps.wpjs_paragraph(Document(tmp_path, unsure, {}, published, pd.DataFrame())) == ""
+    assert ps.claim_wpjs_top({}).verdict == claims.UNTESTABLE

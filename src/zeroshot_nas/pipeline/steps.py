@@ -185,7 +185,8 @@ def search_tables(smk: Any) -> None:
 
 # ----------------------------------------------------------------------- paper
 def paper_tables(smk: Any) -> None:
-    from zeroshot_nas.paper.tables import image_counts, write_paper_tables
+    from zeroshot_nas.paper.assemble import write_paper_tables
+    from zeroshot_nas.paper.protocol import image_counts
 
     search = list(smk.input.search) if "search" in smk.input.keys() else []
     run = dict(smk.params.run)
