@@ -17,22 +17,19 @@ from pathlib import Path
 import pandas as pd
 
 from zeroshot_nas import io
-from zeroshot_nas.plots import catalog
 from zeroshot_nas.stats import analysis
 
-from . import not_reproduced, nwot, protocol, ps, rb, ssnr
+from . import not_reproduced
 from .claims import claims_table, claims_tex
 from .document import Document, RunInputs, Tables
 from .latex import missing_reason
 from .protocol import run_macros
 from .published import load_published
 from .report import write_report_captions
+from .sections import SECTIONS
 from .snippets import write_figures, write_search_floats
 
-SEARCH_TABLES = (*rb.SEARCH_TABLES, *nwot.SEARCH_TABLES)
-SECTIONS = {"protocol": protocol.section, "ps": ps.section, "rb": rb.section,
-            "nwot": nwot.section, "ssnr": ssnr.section,
-            "not_reproduced": not_reproduced.section}
+SEARCH_TABLES = tuple(key for section in SECTIONS for key in section.search_tables)
 
 
 def _manifest_run(figures_dir: Path | None) -> dict:
@@ -46,10 +43,10 @@ def _manifest_run(figures_dir: Path | None) -> dict:
 def _compute_tables(inputs: RunInputs, search_dir: Path | None) -> Tables:
     """Every table of the document as a DataFrame, keyed by its CSV's name: each section's,
     the claims of all, and the search stage's tables the sections quote."""
-    tables: Tables = {**rb.tables(inputs), **ssnr.tables(inputs), **nwot.tables(inputs),
-                      **ps.tables(inputs), **protocol.tables(inputs)}
-    tables["claims"] = claims_table([*ps.claims(inputs), *rb.claims(inputs),
-                                     *nwot.claims(inputs), *ssnr.claims(inputs)])
+    tables: Tables = {}
+    for section in SECTIONS:
+        tables.update(section.tables(inputs))
+    tables["claims"] = claims_table([c for s in SECTIONS for c in s.claims(inputs)])
     if search_dir is not None:
         for key in SEARCH_TABLES:
             csv = Path(search_dir) / f"search_{key}.csv"
@@ -60,12 +57,18 @@ def _compute_tables(inputs: RunInputs, search_dir: Path | None) -> Tables:
 
 def _table_texts(inputs: RunInputs, tables: Tables) -> dict[str, str]:
     """The ``<name>.tex`` of every section's tables, then each section's claims table."""
-    texts = {**rb.texts(inputs, tables), **ssnr.texts(inputs, tables),
-             **nwot.texts(inputs, tables), **ps.texts(inputs, tables),
-             **protocol.texts(inputs, tables)}
-    for paper in catalog.PAPERS:
-        texts[f"claims_{paper}"] = claims_tex(tables["claims"], paper)
+    texts: dict[str, str] = {}
+    for section in SECTIONS:
+        texts.update(section.texts(inputs, tables))
+    for section in SECTIONS:
+        texts[f"claims_{section.key}"] = claims_tex(tables["claims"], section.key)
     return {k: v for k, v in texts.items() if v}
+
+
+def sections_tex() -> str:
+    """The document's body (``paper/main.tex`` inputs it): every section in order."""
+    keys = [*(s.key for s in SECTIONS), "not_reproduced"]
+    return "".join(rf"\input{{generated/section_{key}.tex}}" + "\n" for key in keys)
 
 
 def write_paper_tables(
@@ -78,8 +81,8 @@ def write_paper_tables(
     run: dict | None = None,
 ) -> list[Path]:
     """Write ``<out_dir>/*.tex`` (tables, run macros, one file per drawn figure, the search
-    tables of ``search_dir`` when given, one ``section_<key>.tex`` per section of
-    ``paper/main.tex``), the tables as CSV and the report's
+    tables of ``search_dir`` when given, one ``section_<key>.tex`` per section and
+    ``sections.tex`` listing them for ``paper/main.tex``), the tables as CSV and the report's
     captions of them. ``run``: the settings the workflow passes (experiment, image sources
     and counts, configuration); the scores table's own protocol columns come from the
     figures' manifest. Figure paths are written relative to ``out_dir``'s parent (the paper
@@ -106,7 +109,9 @@ def write_paper_tables(
                                  not_reproduced.not_reproduced_tex(tables["not_reproduced"])))
     for name, table in tables.items():
         written.append(io.write_csv(out / f"{name}.csv", table))
-    for key, section in SECTIONS.items():
-        written.append(io.write_text(out / f"section_{key}.tex", section(doc)))
+    for section in SECTIONS:
+        written.append(io.write_text(out / f"section_{section.key}.tex", section.write(doc)))
+    written.append(io.write_text(out / "section_not_reproduced.tex", not_reproduced.section(doc)))
+    written.append(io.write_text(out / "sections.tex", sections_tex()))
     written += write_report_captions(out, tables, stats)
     return written
