@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import IMAGES
+from test_search import bench  # noqa: F401 - the real benchmark table fixture
 from test_stats import real_scores_table
 
 from zeroshot_nas import cli
@@ -154,3 +157,45 @@ def test_a_contradicted_claim_is_said_with_its_evidence(tmp_path):
     assert ps.claim_wpjs_top(unsure).verdict == claims.NOT_SUPPORTED
     assert ps.wpjs_paragraph(Document(tmp_path, unsure, {}, published, pd.DataFrame())) == ""
     assert ps.claim_wpjs_top({}).verdict == claims.UNTESTABLE
+
+
+def test_the_workflow_step_gives_the_paper_its_search_tables(bench, tmp_path,  # noqa: F811
+                                                             snakemake_exe):
+    """The paper_tables step, run by Snakemake as workflow/rules/paper.smk declares it (the
+    search tables a single folder): the document gets the quoted search tables and the
+    anytime figure of a real REA search on the benchmark."""
+    work = tmp_path / "work"
+    bench.to_parquet(tmp_path / "nb201.parquet")
+    runs = tmp_path / "rea.parquet"
+    assert cli.main(["search", "--algorithm", "rea", "--dataset", "cifar10", "--benchmark",
+                     str(tmp_path / "nb201.parquet"), "--runs", "2", "--train-seconds", "1500",
+                     "--out", str(runs)]) == 0
+    assert cli.main(["search-tables", str(runs), "--benchmark",
+                     f"nb201={tmp_path / 'nb201.parquet'}", "--out",
+                     str(work / "search" / "tables"), "--figures",
+                     str(work / "search" / "figures")]) == 0
+    real_scores_table(40).to_parquet(tmp_path / "scores.parquet")
+    assert cli.main(["stats", "--scores", str(tmp_path / "scores.parquet"), "--out",
+                     str(work / "stats"), "--bootstrap", "20", "--best-of-n", "10"]) == 0
+    (work / "figures").mkdir()
+    (work / "Snakefile").write_text(
+        "rule paper_tables:\n"
+        "    input:\n"
+        "        stats='stats', figures='figures', search='search/tables',\n"
+        f"        images=[{str(IMAGES / 'cifar10.npz')!r}],\n"
+        "    output: directory('paper/generated')\n"
+        "    params: run={'experiment': 'demo', 'image_sources': "
+        f"{{'cifar10': {{'sample_dir': {str(IMAGES)!r}}}}}, 'search': 'rea; 2 runs'}}\n"
+        "    log: 'paper_tables.log'\n"
+        f"    script: {str(REPO_ROOT / 'workflow' / 'scripts' / 'step.py')!r}\n",
+        encoding="utf-8")
+    result = subprocess.run([snakemake_exe, "-s", str(work / "Snakefile"), "--directory",
+                             str(work), "--cores", "1"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    gen = work / "paper" / "generated"
+    assert (gen / "search_rank_based_table3.tex").exists()
+    assert (gen / "search_float_rank_based_table3.tex").exists()
+    assert (gen / "fig_search_anytime_nb201.tex").exists()
+    rb = (gen / "section_rb.tex").read_text(encoding="utf-8")
+    assert r"\input{generated/search_float_rank_based_table3.tex}" in rb
+    assert r"\input{generated/fig_search_anytime_nb201.tex}" in rb
