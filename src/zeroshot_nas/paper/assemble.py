@@ -29,7 +29,10 @@ from .report import write_report_captions
 from .sections import SECTIONS
 from .snippets import write_figures, write_search_floats
 
-SEARCH_TABLES = tuple(key for section in SECTIONS for key in section.search_tables)
+
+def _search_tables() -> tuple[str, ...]:
+    """The quoted search tables the sections show, in the document's order."""
+    return tuple(key for section in SECTIONS for key in section.search_tables)
 
 
 def _manifest_run(figures_dir: Path | None) -> dict:
@@ -48,7 +51,7 @@ def _compute_tables(inputs: RunInputs, search_dir: Path | None) -> Tables:
         tables.update(section.tables(inputs))
     tables["claims"] = claims_table([c for s in SECTIONS for c in s.claims(inputs)])
     if search_dir is not None:
-        for key in SEARCH_TABLES:
+        for key in _search_tables():
             csv = Path(search_dir) / f"search_{key}.csv"
             if csv.exists():
                 tables[f"search_{key}"] = pd.read_csv(csv)
@@ -103,7 +106,7 @@ def write_paper_tables(
             doc.missing[key] = why
     anytime = sorted((sdir.parent / "figures").glob("*.pdf")) if sdir is not None else []
     written += write_figures(doc, fdir, anytime)
-    written += write_search_floats(doc, sdir, SEARCH_TABLES)
+    written += write_search_floats(doc, sdir, _search_tables())
     tables["not_reproduced"] = not_reproduced.not_reproduced_table(doc.skipped, doc.missing)
     written.append(io.write_text(out / "not_reproduced.tex",
                                  not_reproduced.not_reproduced_tex(tables["not_reproduced"])))
