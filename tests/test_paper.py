@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import IMAGES
+from test_search import bench  # noqa: F401 - the real benchmark table fixture
 from test_stats import real_scores_table
 
 from zeroshot_nas import cli
 from zeroshot_nas.errors import UserError
-from zeroshot_nas.paper import build
-from zeroshot_nas.paper import tables as paper
+from zeroshot_nas.paper import build, claims, ps
+from zeroshot_nas.paper.document import Document
+from zeroshot_nas.paper.published import load_published
+from zeroshot_nas.paper.tex import tex_escape
 from zeroshot_nas.proxies import REGISTRY
 from zeroshot_nas.stats import analysis
 
@@ -31,13 +36,13 @@ def _paper_text(name: str) -> str:
 
 
 def test_tex_escape():
-    assert paper.tex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
-    assert paper.tex_escape("Σ_J ρ τ Σ") == r"$\Sigma_J$ $\rho$ $\tau$ $\Sigma$"
+    assert tex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
+    assert tex_escape("Σ_J ρ τ Σ") == r"$\Sigma_J$ $\rho$ $\tau$ $\Sigma$"
 
 
 def test_published_rank_based_table_matches_paper_text():
     text = _paper_text("rank-based-training-free-nas")
-    pub = paper.load_published()["rank_based_table1"]
+    pub = load_published()["rank_based_table1"]
     for score, v in pub["values"].items():
         if v["kendall"][0] is None:
             continue
@@ -48,7 +53,7 @@ def test_published_rank_based_table_matches_paper_text():
 
 
 def test_published_ssnr_and_percentiles_match_paper_texts():
-    pub = paper.load_published()
+    pub = load_published()
     ssnr = _paper_text("layerwise-ssnr")
     for value in pub["ssnr_spearman"]["values"].values():
         assert f"{value:.4f}" in ssnr
@@ -63,7 +68,7 @@ def test_published_ssnr_and_percentiles_match_paper_texts():
 
 
 def test_ps_table1_from_registry_matches_paper_marks():
-    t = paper.ps_table1({}, paper.load_published(), REGISTRY)
+    t = ps.ps_table1({}, load_published(), REGISTRY)
     assert t["in_registry"].all()
     for feat in ("noise", "parameter_space", "cosine_similarity"):
         assert (t[feat] == t[f"{feat}_paper"]).all(), feat
@@ -137,19 +142,60 @@ def _correlations(values: dict[str, tuple[float, float, float]]) -> pd.DataFrame
 
 
 def test_a_contradicted_claim_is_said_with_its_evidence(tmp_path):
-    published = paper.load_published()
+    published = load_published()
     negative = {"stats": {"correlations": _correlations(
         {"wpjs": (-0.44, -0.53, -0.31), "wpjsi": (-0.40, -0.50, -0.30)})}}
-    claim = paper.claim_wpjs_top(negative["stats"])
-    assert claim.verdict == paper.CONTRADICTED and "-0.44 [-0.53, -0.31]" in claim.evidence
-    doc = paper.Document(tmp_path, negative["stats"], {}, published, pd.DataFrame())
-    text = paper._wpjs_paragraph(doc)
+    claim = ps.claim_wpjs_top(negative["stats"])
+    assert claim.verdict == claims.CONTRADICTED and "-0.44 [-0.53, -0.31]" in claim.evidence
+    doc = Document(tmp_path, negative["stats"], {}, published, pd.DataFrame())
+    text = ps.wpjs_paragraph(doc)
     assert "contradicts the paper" in text and "-0.44 [-0.53, -0.31]" in text
     assert "tensors\\_used" in text
     # an interval that includes zero is no contradiction, and nothing is said
     unsure = {"correlations": _correlations({"wpjs": (0.1, -0.05, 0.2),
                                              "wpjsi": (0.1, -0.05, 0.2)})}
-    assert paper.claim_wpjs_top(unsure).verdict == paper.NOT_SUPPORTED
-    assert paper._wpjs_paragraph(paper.Document(tmp_path, unsure, {}, published,
-                                                pd.DataFrame())) == ""
-    assert paper.claim_wpjs_top({}).verdict == paper.UNTESTABLE
+    assert ps.claim_wpjs_top(unsure).verdict == claims.NOT_SUPPORTED
+    assert ps.wpjs_paragraph(Document(tmp_path, unsure, {}, published, pd.DataFrame())) == ""
+    assert ps.claim_wpjs_top({}).verdict == claims.UNTESTABLE
+
+
+def test_the_workflow_step_gives_the_paper_its_search_tables(bench, tmp_path,  # noqa: F811
+                                                             snakemake_exe):
+    """The paper_tables step, run by Snakemake as workflow/rules/paper.smk declares it (the
+    search tables a single folder): the document gets the quoted search tables and the
+    anytime figure of a real REA search on the benchmark."""
+    work = tmp_path / "work"
+    bench.to_parquet(tmp_path / "nb201.parquet")
+    runs = tmp_path / "rea.parquet"
+    assert cli.main(["search", "--algorithm", "rea", "--dataset", "cifar10", "--benchmark",
+                     str(tmp_path / "nb201.parquet"), "--runs", "2", "--train-seconds", "1500",
+                     "--out", str(runs)]) == 0
+    assert cli.main(["search-tables", str(runs), "--benchmark",
+                     f"nb201={tmp_path / 'nb201.parquet'}", "--out",
+                     str(work / "search" / "tables"), "--figures",
+                     str(work / "search" / "figures")]) == 0
+    real_scores_table(40).to_parquet(tmp_path / "scores.parquet")
+    assert cli.main(["stats", "--scores", str(tmp_path / "scores.parquet"), "--out",
+                     str(work / "stats"), "--bootstrap", "20", "--best-of-n", "10"]) == 0
+    (work / "figures").mkdir()
+    (work / "Snakefile").write_text(
+        "rule paper_tables:\n"
+        "    input:\n"
+        "        stats='stats', figures='figures', search='search/tables',\n"
+        f"        images=[{str(IMAGES / 'cifar10.npz')!r}],\n"
+        "    output: directory('paper/generated')\n"
+        "    params: run={'experiment': 'demo', 'image_sources': "
+        f"{{'cifar10': {{'sample_dir': {str(IMAGES)!r}}}}}, 'search': 'rea; 2 runs'}}\n"
+        "    log: 'paper_tables.log'\n"
+        f"    script: {str(REPO_ROOT / 'workflow' / 'scripts' / 'step.py')!r}\n",
+        encoding="utf-8")
+    result = subprocess.run([snakemake_exe, "-s", str(work / "Snakefile"), "--directory",
+                             str(work), "--cores", "1"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    gen = work / "paper" / "generated"
+    assert (gen / "search_rank_based_table3.tex").exists()
+    assert (gen / "search_float_rank_based_table3.tex").exists()
+    assert (gen / "fig_search_anytime_nb201.tex").exists()
+    rb = (gen / "section_rb.tex").read_text(encoding="utf-8")
+    assert r"\input{generated/search_float_rank_based_table3.tex}" in rb
+    assert r"\input{generated/fig_search_anytime_nb201.tex}" in rb

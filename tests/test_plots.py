@@ -7,8 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from test_stats import explicit_info, real_scores_table
 
+from zeroshot_nas.paper.published import DEFAULT_PUBLISHED
 from zeroshot_nas.plots import catalog, figures, style
 from zeroshot_nas.plots.base import has_path
 from zeroshot_nas.stats import analysis, core
@@ -172,6 +174,37 @@ def test_catalogue_names_figures_by_the_papers_numbers():
     assert catalog.resolve_table("ssnr_correlations").heading == "SSNR Figure 2 text and Table 1"
     assert all(i.paper in catalog.PAPERS for i in catalog.FIGURES.values())
     assert catalog.figure_category("rb_table1").startswith("RB: ")
+
+
+def test_a_new_papers_catalogue_entries_are_read_from_published_yaml(tmp_path):
+    """A fifth paper's figures, tables and gaps are one more block of published.yaml; an
+    entry without its number is refused naming the file and the key."""
+    published = yaml.safe_load(DEFAULT_PUBLISHED.read_text(encoding="utf-8"))
+    published["papers"]["demo"] = {
+        "short": "DEMO", "title": "A fifth paper", "source": "demo-paper",
+        "figures": {"demo_fig1": {"label": "DEMO Figure 1", "title": "Histograms",
+                                  "per_dataset": True}},
+        "tables": {"demo_table": {"label": "DEMO Table 1", "title": "Correlations",
+                                  "csv": "demo_kendall"}},
+        "not_reproduced": [{"item": "DEMO Figure 2", "why": "It needs training."}]}
+    path = tmp_path / "published.yaml"
+    path.write_text(yaml.safe_dump(published, sort_keys=False), encoding="utf-8")
+    found = catalog.load_catalogue(path)
+    assert list(found.papers)[-1] == "demo" and found.papers["demo"].short == "DEMO"
+    assert found.figures["demo_fig1"].label == "DEMO Figure 1"
+    assert {"demo_fig1", "ps_fig2", "nwot_fig1", "ssnr_fig2"} <= set(found.per_dataset)
+    assert found.table_aliases["demo_kendall"] == "demo_table"
+    assert found.not_reproduced[-1] == catalog.NotReproduced("demo", "DEMO Figure 2",
+                                                             "It needs training.")
+    assert found.tables["protocol"].paper == catalog.RUN  # the document's own tables
+    # the module's catalogue is the repository's file, read the same way
+    assert catalog.load_catalogue().papers == catalog.PAPERS
+
+    del published["papers"]["demo"]["tables"]["demo_table"]["label"]
+    path.write_text(yaml.safe_dump(published, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"published.yaml: papers\.demo\.tables\.demo_table"
+                                         r"\.label must be a non-empty text"):
+        catalog.load_catalogue(path)
 
 
 def test_report_captions_render_as_their_plain_text():

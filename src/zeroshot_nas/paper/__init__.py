@@ -1,2 +1,4 @@
-"""Everything that writes TeX: the published values we compare with, the escaper, the
-tables and figure snippets of the paper document, the search tables' LaTeX, the PDF build."""
+"""Everything that writes TeX: the published values we compare with, the escaper, one module
+per paper (its tables, claims and section) in the registry of sections (``sections``), the
+pieces they share, the assembly of the paper document, the search tables' LaTeX, the PDF
+build."""

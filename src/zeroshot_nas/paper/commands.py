@@ -10,7 +10,7 @@ log = logging.getLogger(__name__)
 
 
 def _paper_tables(args: argparse.Namespace) -> int:
-    from .tables import write_paper_tables
+    from .assemble import write_paper_tables
 
     written = write_paper_tables(args.stats, args.out, args.figures, args.published,
                                  search_dir=args.search)

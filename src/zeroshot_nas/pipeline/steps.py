@@ -199,14 +199,17 @@ def search_tables(smk: Any) -> None:
 
 # ----------------------------------------------------------------------- paper
 def paper_tables(smk: Any) -> None:
-    from zeroshot_nas.paper.tables import image_counts, write_paper_tables
+    from zeroshot_nas.paper.assemble import write_paper_tables
+    from zeroshot_nas.paper.protocol import image_counts
 
-    search = list(smk.input.search) if "search" in smk.input.keys() else []
+    # A named input of one path is that path (a str, not a list of one); searches disabled
+    # declare none (an empty list).
+    search = smk.input.get("search")
     run = dict(smk.params.run)
     # the protocol section states how many images each data set's batches were drawn from
     run["images"] = image_counts(run.pop("image_sources", {}), list(smk.input.images))
     write_paper_tables(smk.input.stats, smk.output[0], smk.input.figures,
-                       search_dir=search[0] if search else None, run=run)
+                       search_dir=search if isinstance(search, str) else None, run=run)
 
 
 def paper_pdf(smk: Any) -> None:

@@ -1,5 +1,7 @@
 """What each drawn figure and generated table reproduces: its paper, the number the paper
-gives it ("PS Figure 3"), its title, and what we do not reproduce and why.
+gives it ("PS Figure 3"), its title, and what we do not reproduce and why. The papers'
+entries are read from the ``papers`` block of ``paper/published.yaml`` (one block per paper,
+beside its published values); the run's own tables are listed here.
 
 Light on purpose (no numpy, no matplotlib): the workflow's rule files import it while
 Snakemake parses them, to group the report by paper.
@@ -9,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from zeroshot_nas.paper.published import DEFAULT_PUBLISHED, load_published
 from zeroshot_nas.spaces.common import DATASET_TITLES
 
 
@@ -21,16 +25,6 @@ class Paper:
     source: str  # file name of the paper's text under shared/papers
 
 
-PAPERS: dict[str, Paper] = {p.key: p for p in (
-    Paper("ps", "PS", "Improving zero-shot neural architecture search with parameters scoring",
-          "parameters-scoring"),
-    Paper("rb", "RB", "Rank-based training-free NAS algorithm",
-          "rank-based-training-free-nas"),
-    Paper("nwot", "NWOT", "Neural architecture search without training",
-          "nas-without-training"),
-    Paper("ssnr", "SSNR", "Layer-wise saliency signal-to-noise ratio (zero-cost NAS)",
-          "layerwise-ssnr"),
-)}
 RUN = "run"  # items about the run itself (protocol, statistics), not one paper
 
 
@@ -46,61 +40,6 @@ class Item:
     ours: bool = False
 
 
-FIGURES: dict[str, Item] = {i.key: i for i in (
-    Item("ps_fig1", "ps", "PS Figure 1", "Monotonicity score on familiar functions"),
-    Item("ps_fig2", "ps", "PS Figure 2", "Metrics score versus accuracy"),
-    Item("ps_fig3", "ps", "PS Figure 3",
-         "Best accuracy retrieved by each metric and evaluation time per architecture"),
-    Item("ps_fig4", "ps", "PS Figure 4", "Monotonicity of each score with respect to the "
-         "accuracy"),
-    Item("ps_fig5", "ps", "PS Figure 5", "Slope of each score with respect to the accuracy"),
-    Item("ps_percentile", "ps", "PS Section 5", "Percentile of the sample's best architecture "
-         "in each score's ranking (a claim of the Discussion, drawn)", ours=True),
-    Item("ps_tensors", "ps", "PS evidence", "Parameter-space scores against the number of "
-         "parameter tensors they use", ours=True),
-    Item("rb_table1", "rb", "RB Table 1 (drawn)", "Kendall and Spearman correlations with "
-         "test accuracy, with 95% bootstrap intervals", ours=True),
-    Item("nwot_fig1", "nwot", "NWOT Figure 1(b)", "Histograms of the correlations between "
-         "linear maps of untrained NAS-Bench-201 architectures"),
-    Item("ssnr_fig2", "ssnr", "SSNR Figure 2", "Distributions of models in score-accuracy "
-         "space"),
-    Item("ssnr_table1", "ssnr", "SSNR Table 1 (drawn)", "Correlations of the saliency scores "
-         "with accuracy, with 95% bootstrap intervals", ours=True),
-)}
-
-TABLES: dict[str, Item] = {i.key: i for i in (
-    Item("protocol", RUN, "Run protocol", "Protocol and scale of this run"),
-    Item("papers_protocol", RUN, "Papers' protocols", "The protocol each paper states for the "
-         "values we compare with"),
-    Item("ps_table1", "ps", "PS Table 1", "Summary of scores features"),
-    Item("ps_best", "ps", "PS Figure 3 (left) in numbers", "Best accuracy retrieved and "
-         "percentile of the sample's best architecture", ours=True),
-    Item("timing", "ps", "PS Figure 3 (right) in numbers", "Seconds per architecture",
-         ours=True),
-    Item("ps_quality", "ps", "PS Figures 4 and 5 in numbers", "Monotonicity and slope, all "
-         "architectures and above the median score", ours=True),
-    Item("rank_based_table1", "rb", "RB Table 1", "Kendall and Spearman correlation between "
-         "training-free score and test accuracy"),
-    Item("search_rank_based_table2", "rb", "RB Table 2", "Comparison of rank-based NAS and "
-         "the other NAS algorithms (NATS-Bench size space)"),
-    Item("search_rank_based_table3", "rb", "RB Table 3", "Comparison of rank-based NAS and "
-         "the other NAS algorithms (NAS-Bench-201)"),
-    Item("nwot_table", "nwot", "NWOT Figure 1(b) in numbers", "Kendall tau of the Jacobian "
-         "score with validation accuracy", ours=True),
-    Item("search_naswot_table", "nwot", "NWOT search results", "Search on NAS-Bench-201 "
-         "(first version of the paper, as its authors' README prints it)"),
-    Item("ssnr_table", "ssnr", "SSNR Figure 2 text and Table 1", "Spearman and Kendall "
-         "correlation between score and accuracy"),
-    Item("claims", RUN, "Claims checked", "The papers' claims against this run's numbers",
-         ours=True),
-    Item("not_reproduced", RUN, "Not reproduced", "Figures and tables of the papers this "
-         "pipeline does not reproduce, and why"),
-)}
-# CSV twins whose name differs from their table's
-TABLE_ALIASES = {"ssnr_correlations": "ssnr_table", "nwot_kendall": "nwot_table",
-                 "ps_percentile": "ps_best"}
-
-
 @dataclass(frozen=True)
 class NotReproduced:
     paper: str
@@ -108,52 +47,81 @@ class NotReproduced:
     why: str
 
 
-# Checked against the texts in shared/papers (every figure and table they print).
-NOT_REPRODUCED: tuple[NotReproduced, ...] = (
-    NotReproduced("ssnr", "SSNR Figure 1 (synflow score and accuracy while pruning VGG-16 "
-                  "on CIFAR-10)", "It needs a trained VGG-16 and iterative pruning with "
-                  "retraining; this pipeline scores untrained NAS-Bench-201 cells only."),
-    NotReproduced("ssnr", "SSNR Table 1, NAS-Bench-301 and TransNAS-Bench-101 micro columns "
-                  "(CIFAR-10; Jigsaw, class_object, class_scene)", "Neither benchmark (nor "
-                  "its surrogate accuracies) is among the pinned data sources; only the "
-                  "NAS-Bench-201 columns are compared."),
-    NotReproduced("nwot", "NWOT Figure 1(a) (histograms on NAS-Bench-101)", "NAS-Bench-101 "
-                  "is not among the data sources; only the NAS-Bench-201 panel (b) is drawn."),
-    NotReproduced("nwot", "NWOT ablations, Appendix A histograms, NAS-Bench-101 search and "
-                  "AREA on NAS-Bench-101", "The provided text of the paper stops after "
-                  "Figure 1; its tables and appendix are not in it, and NAS-Bench-101 is not "
-                  "available. The NAS-Bench-201 search rows are quoted from the authors' "
-                  "README instead."),
-    NotReproduced("rb", "RB Table 2 accuracies of our runs (NATS-Bench size space) without "
-                  "the official archive", "The size space's accuracies exist only in the "
-                  "official NATS-Bench archive, which has no pinnable URL: with it "
-                  "(data.nats_sss_archive) our searches there get accuracies; without it "
-                  "the size space is scored and its published rows are quoted only."),
-    NotReproduced("rb", "RL and BOHB rows of RB Tables 2 and 3: BOHB's lower fidelities on "
-                  "NAS-Bench-201", "REINFORCE and BOHB run as NATS-Bench runs them, but the "
-                  "public NAS-Bench-201 files hold only the 12-epoch end point of the "
-                  "learning curve, so BOHB runs there with that one fidelity (its KDE model "
-                  "without Hyperband's early stopping); with the size-space archive it runs "
-                  "with 1, 4 and 12 epochs."),
-    NotReproduced("rb", "Weight-sharing rows of RB Table 3 (RSWS, DARTS-V1, DARTS-V2, GDAS, "
-                  "SETN, ENAS)", "Weight sharing trains a super-network; this pipeline is "
-                  "training-free with benchmark look-ups. Quoted only."),
-    NotReproduced("rb", "RB Figures 1 and 2", "Schematic drawings of the NASWOT and noise "
-                  "immunity procedures; they hold no data."),
-    NotReproduced("rb", "RB Table 1 rows at NATS-Bench's scale (all 15,625 architectures, "
-                  "three initialisations averaged)", "Reproduced at the scale of this run "
-                  "(see the protocol table); the published values are from FreeREA's data."),
-    NotReproduced("ps", "PS Discussion: the unnamed variant S = (1/N)(2/(N(N+1))) sum S_i",
-                  "Not a named score of the paper and not in our proxy registry."),
-    NotReproduced("ps", "PS normalisation of JS by \"the maximum and minimum values from "
-                  "their experiments\"", "The paper does not print those values; our JS maps "
-                  "the score to [0, 1] by its exact extremes for a B x B correlation matrix "
-                  "(identity 1, rank one 0)."),
-)
+@dataclass(frozen=True)
+class Catalogue:
+    """Every paper, figure and table of the document, and what is not reproduced."""
 
+    papers: dict[str, Paper]
+    figures: dict[str, Item]
+    tables: dict[str, Item]
+    table_aliases: dict[str, str]  # CSV twin -> its table, where the names differ
+    per_dataset: tuple[str, ...]  # figures drawn once per data set: <key>_<dataset>[_part<n>]
+    not_reproduced: tuple[NotReproduced, ...]
+
+
+def _field(block: dict, key: str, where: str, path: Path) -> str:
+    value = block.get(key) if isinstance(block, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{path}: {where}.{key} must be a non-empty text")
+    return value
+
+
+def _items(paper: str, block: dict, kind: str, where: str, path: Path) -> dict[str, Item]:
+    """The figures or tables (``kind``) of ``block`` (at ``where`` in the file)."""
+    entries = block.get(kind) or {}
+    if not isinstance(entries, dict):
+        raise ValueError(f"{path}: {where}.{kind} must map file names to entries")
+    return {key: Item(key, paper, _field(entry, "label", f"{where}.{kind}.{key}", path),
+                      _field(entry, "title", f"{where}.{kind}.{key}", path),
+                      bool(entry.get("ours", False)))
+            for key, entry in entries.items()}
+
+
+def load_catalogue(path: Path | str | None = None) -> Catalogue:
+    """The ``papers`` block of ``paper/published.yaml`` (or another file of its layout): each
+    paper's names, figures, tables and what is not reproduced; and its ``document`` block:
+    the document's own tables (about the run, not one paper). Raises ValueError naming the
+    file and key of an entry that lacks a field."""
+    path = Path(path) if path else DEFAULT_PUBLISHED
+    published = load_published(path)
+    papers_block, document = published.get("papers"), published.get("document", {})
+    if not isinstance(papers_block, dict) or not papers_block:
+        raise ValueError(f"{path}: no `papers` block naming the papers")
+    if not isinstance(document, dict) or not all(isinstance(b, dict)
+                                                 for b in papers_block.values()):
+        raise ValueError(f"{path}: `document` and each paper of `papers` must be mappings")
+    papers, figures, tables, aliases, per_dataset, missing = {}, {}, {}, {}, [], []
+    blocks = [(RUN, "document", document),
+              *((key, f"papers.{key}", block) for key, block in papers_block.items())]
+    for key, where, block in blocks:
+        figures.update(_items(key, block, "figures", where, path))
+        tables.update(_items(key, block, "tables", where, path))
+        per_dataset += [k for k, e in (block.get("figures") or {}).items()
+                        if e.get("per_dataset")]
+        aliases.update({e["csv"]: k for k, e in (block.get("tables") or {}).items()
+                        if e.get("csv")})
+        if key == RUN:
+            continue
+        papers[key] = Paper(key, *(_field(block, f, where, path)
+                                   for f in ("short", "title", "source")))
+        missing += [NotReproduced(key, _field(n, "item", f"{where}.not_reproduced[{i}]", path),
+                                  _field(n, "why", f"{where}.not_reproduced[{i}]", path))
+                    for i, n in enumerate(block.get("not_reproduced") or [])]
+    return Catalogue(papers, figures, tables, aliases, tuple(per_dataset), tuple(missing))
+
+
+_CATALOGUE = load_catalogue()
+PAPERS: dict[str, Paper] = _CATALOGUE.papers
+FIGURES: dict[str, Item] = _CATALOGUE.figures
+TABLES: dict[str, Item] = _CATALOGUE.tables
+TABLE_ALIASES: dict[str, str] = _CATALOGUE.table_aliases
+NOT_REPRODUCED: tuple[NotReproduced, ...] = _CATALOGUE.not_reproduced
+
+# "(?!)" never matches: no figure is drawn per data set
 _PER_DATASET = re.compile(
-    r"^(?P<key>ps_fig2|nwot_fig1|ssnr_fig2)_(?P<dataset>" +
-    "|".join(re.escape(d) for d in DATASET_TITLES) + r")(?:_part(?P<part>\d+))?$")
+    r"^(?P<key>" + ("|".join(map(re.escape, _CATALOGUE.per_dataset)) or "(?!)")
+    + r")_(?P<dataset>" + "|".join(re.escape(d) for d in DATASET_TITLES)
+    + r")(?:_part(?P<part>\d+))?$")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,191 @@
+"""The document's first section: the run's protocol and scale, read from its files (the
+scores table, the statistics' summary, the configuration the workflow passed, the image
+files), beside the protocols the papers state; and the run's settings as TeX macros."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zeroshot_nas.plots import catalog
+from zeroshot_nas.spaces.common import DATASET_TITLES, SPACE_TITLES
+
+from .document import Document, RunInputs, Section, Tables
+from .latex import longtable, paragraph_column
+from .tex import tex_escape
+
+NOT_RECORDED = "not recorded"
+
+
+def run_macros(summary: dict, stats: dict[str, pd.DataFrame]) -> str:
+    """\\newcommand macros with the run's settings, for use in the text."""
+    nf = stats.get("nonfinite", pd.DataFrame())
+    n_arch = summary.get("n_archs", {})
+    macros = {
+        "RunDatasets": ", ".join(summary.get("datasets", [])),
+        "RunScores": ", ".join(summary.get("scores", [])),
+        "RunNScores": str(len(summary.get("scores", []))),
+        "RunNArchs": ", ".join(f"{d}: {n}" for d, n in n_arch.items()),
+        "RunBootstrap": str(summary.get("bootstrap", "")),
+        "RunBestOfN": str(summary.get("best_of_n", "")),
+        "RunBestOfRuns": str(summary.get("best_of_runs", "")),
+        "RunRankCombination": " + ".join(summary.get("rank_combination", [])),
+        "RunSeed": str(summary.get("seed", "")),
+        "RunNonFinite": str(int(nf["n_nonfinite"].sum())) if not nf.empty else "0",
+        "RunNotes": "; ".join(summary.get("notes", [])) or "none",
+    }
+    return "".join(rf"\newcommand{{\{k}}}{{{tex_escape(v)}}}" + "\n" for k, v in macros.items())
+
+
+def _joined(values, default: str = NOT_RECORDED) -> str:
+    values = [str(v) for v in (values or [])]
+    return ", ".join(values) if values else default
+
+
+def _per_dataset(mapping: dict) -> str:
+    return "; ".join(f"{DATASET_TITLES.get(d, d)}: {v}" for d, v in mapping.items()) or \
+        NOT_RECORDED
+
+
+def _image_text(images: dict) -> str:
+    parts = {}
+    for dataset, info in images.items():
+        kind, value = next(iter(info.get("source", {"unknown": ""}).items()))
+        where = Path(str(value)).name if kind in ("sample_dir", "imagenet16_dir") else value
+        count = (f", {info['n_images']} images ({info['n_labelled']} labelled)"
+                 if "n_images" in info else "")
+        parts[dataset] = f"{kind.replace('_', ' ')} {where}".strip() + count
+    return _per_dataset(parts)
+
+
+def _protocol_scoring(scored: dict, config: dict) -> list[tuple[str, str, str]]:
+    """Rows of how every architecture was scored: the scores table's own columns first,
+    the configuration where the table does not say."""
+    def pick(key: str) -> tuple[str, str]:
+        if scored.get(key):
+            return _joined(scored[key]), "scores table"
+        if key in config:
+            return str(config[key]), "configuration"
+        return NOT_RECORDED, ""
+
+    rows = [("Scoring seeds", _joined(scored.get("seeds")), "scores table")]
+    for key, title in (("batch_size", "Batch size"), ("bn_mode", "BatchNorm mode"),
+                       ("dtype", "Precision (dtype)"), ("init", "Weight initialisation"),
+                       ("device", "Device"), ("ntk_batch_size", "NTK sub-batch"),
+                       ("gradient_layout", "Gradient-pass memory layout (CPU)")):
+        value, source = pick(key)
+        if key == "init" and "kaiming" in value and "kaiming_mode" in config:
+            value += f" ({config['kaiming_mode']})"
+        rows.append((title, value, source))
+    return rows
+
+
+def image_counts(sources: dict[str, dict], paths: list[str | Path]) -> dict[str, dict]:
+    """Per data set: its image source (configuration) and how many images, and labelled
+    images, its prepared file ``<dataset>.npz`` holds."""
+    out = {d: {"source": dict(src)} for d, src in sources.items()}
+    for path in map(Path, paths):
+        with np.load(path, allow_pickle=False) as npz:
+            y = npz["y"]
+        out.setdefault(path.stem, {}).update(n_images=int(y.size), n_labelled=int((y >= 0).sum()))
+    return out
+
+
+def protocol_table(summary: dict, stats: dict[str, pd.DataFrame], scored: dict,
+                   run: dict) -> pd.DataFrame:
+    """The run's protocol and scale, one row per setting, with where it was read."""
+    nf = stats.get("nonfinite", pd.DataFrame())
+    best = stats.get("best_retrieved", pd.DataFrame())
+    spaces = scored.get("space") or ([run["space"]] if run.get("space") else [])
+    rows = [("Experiment", run.get("experiment", NOT_RECORDED), "configuration"),
+            ("Search space", _joined([SPACE_TITLES.get(s, s) for s in spaces]), "scores table"),
+            ("Architectures per data set", _per_dataset(summary.get("n_archs", {})),
+             "statistics"),
+            ("Architecture sample seed", str(run.get("sample_seed", NOT_RECORDED)),
+             "configuration")]
+    rows += _protocol_scoring(scored, run.get("protocol", {}))
+    rows.append(("Images", _image_text(run.get("images", {})), "configuration, image files"))
+    rows += [("Scores", f"{len(summary.get('scores', []))}: {_joined(summary.get('scores'))}",
+              "statistics"),
+             ("Rank combination", " + ".join(summary.get("rank_combination", [])) or "none",
+              "statistics"),
+             ("Correlation intervals", f"95% percentile bootstrap, {summary.get('bootstrap')} "
+              f"resamples, seed {summary.get('seed')}", "statistics"),
+             ("Best accuracy retrieved", f"{summary.get('best_of_runs')} run(s) of "
+              f"{summary.get('best_of_n')} architectures" + (
+                  f" from a pool of {int(best['pool_size'].max())}" if not best.empty else ""),
+              "statistics")]
+    if not nf.empty:
+        worst = nf[nf["n_nonfinite"] > 0].sort_values("n_nonfinite", ascending=False)
+        rows.append(("Non-finite score values", f"{int(nf['n_nonfinite'].sum())} of "
+                     f"{int(nf['n_rows'].sum())} rows" + (": " + ", ".join(
+                         f"{r.score} on {DATASET_TITLES.get(r.dataset, r.dataset)}: "
+                         f"{int(r.n_nonfinite)}" for r in worst.head(8).itertuples())
+                         + (", ..." if len(worst) > 8 else "") if len(worst) else ""),
+                     "statistics"))
+    if run.get("timing_n_archs") is not None:
+        rows.append(("Standalone timing", f"{run['timing_n_archs']} architecture(s) per data "
+                     "set, each score alone", "configuration"))
+    if run.get("search"):
+        rows.append(("Searches", run["search"], "configuration"))
+    rows.append(("Notes of the statistics", "; ".join(summary.get("notes", [])) or "none",
+                 "statistics"))
+    return pd.DataFrame(rows, columns=["setting", "value", "source"])
+
+
+def papers_protocols(published: dict) -> pd.DataFrame:
+    """The protocol each paper states for the values we compare with (quoted)."""
+    rows = []
+    for block in published.values():
+        if not isinstance(block, dict) or "protocol" not in block or "paper" not in block:
+            continue
+        short = next((p.short for p in catalog.PAPERS.values() if p.source == block["paper"]),
+                     block["paper"])
+        rows.append({"item": f"{short} {block.get('reference', '')}".strip(),
+                     "protocol": " ".join(str(block["protocol"]).split())})
+    return pd.DataFrame(rows, columns=["item", "protocol"])
+
+
+def protocol_tex(table: pd.DataFrame, papers: pd.DataFrame) -> str:
+    rows = [[tex_escape(r.setting), tex_escape(r.value), tex_escape(r.source)]
+            for r in table.itertuples()]
+    text = longtable(["Setting", "This run", "Read from"], rows,
+                     paragraph_column(0.2) + paragraph_column(0.55) + paragraph_column(0.15),
+                     "protocol",
+                     "Everything here is read from this run's files (the scores table, the "
+                     "statistics' summary, the configuration the workflow passed and the image "
+                     "files); ``not recorded'' where none of them says.")
+    if not papers.empty:
+        rows = [[tex_escape(r.item), tex_escape(r.protocol)] for r in papers.itertuples()]
+        header = ["Published values", "Protocol the paper states (quoted from published.yaml)"]
+        text += longtable(header, rows, paragraph_column(0.25) + paragraph_column(0.68),
+                          "papers_protocol",
+                          "The papers' protocols, for comparison with the scale of this run.")
+    return text
+
+
+def section(doc: Document) -> str:
+    """How correlations are computed, then the protocol table."""
+    return ("\\section{Run: protocol and scale}\n"
+            "Correlations are Kendall $\\tau_b$ and Spearman $\\rho$ with test accuracy (200 "
+            "epochs, mean over training seeds) unless a table says validation accuracy. "
+            "Non-finite scores are ranked last (worst in the score's direction) or dropped, "
+            "as each table says, with their counts. Scores computed with several seeds are "
+            "averaged per architecture before ranking. ``Above the median'' holds the "
+            "architectures scoring strictly better than the median score. Signs are kept.\n"
+            + doc.table("protocol"))
+
+
+
+def tables(inputs: RunInputs) -> Tables:
+    return {"protocol": protocol_table(inputs.summary, inputs.stats, inputs.scored, inputs.run),
+            "papers_protocol": papers_protocols(inputs.published)}
+
+
+def texts(inputs: RunInputs, tables: Tables) -> dict[str, str]:
+    return {"protocol": protocol_tex(tables["protocol"], tables["papers_protocol"])}
+
+
+SECTION = Section("protocol", section, tables, texts)

@@ -1,0 +1,23 @@
+"""The registry of the document's sections, in the order the document sets them.
+
+The run's protocol comes first, then one section per paper (or per space of a paper); the
+"not reproduced" section closes the document (the assembly writes it last, from what the
+others did not draw or compute). Each entry is the ``SECTION`` of one module, a
+:class:`~zeroshot_nas.paper.document.Section` holding everything the section owns: its
+tables (DataFrames, CSVs and ``.tex``), the claims it checks and its TeX. A new paper or a
+new space's section is one such module, its published values and catalogue entries in
+``paper/published.yaml``, and its line here.
+"""
+
+from __future__ import annotations
+
+from . import nwot, protocol, ps, rb, ssnr
+from .document import Section
+
+SECTIONS: tuple[Section, ...] = (
+    protocol.SECTION,
+    ps.SECTION,
+    rb.SECTION,
+    nwot.SECTION,
+    ssnr.SECTION,
+)
