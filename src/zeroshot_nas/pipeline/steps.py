@@ -174,18 +174,20 @@ def search(smk: Any) -> None:
     from zeroshot_nas.search.runner import SearchSettings, live_scorer_for, run_search
 
     settings = SearchSettings.from_config(smk.params.search, smk.params.rank_combination)
+    # The run's seeds are combined as the statistics combine them (stats.seed_aggregation).
+    seeds, aggregation = list(smk.params.score_seeds), smk.params.seed_aggregation
     live = None
     if smk.params.live:
-        live = live_scorer_for(smk.params.space, smk.wildcards.dataset, smk.params.score_seed,
+        live = live_scorer_for(smk.params.space, smk.wildcards.dataset, seeds,
                                settings.score_names(smk.wildcards.algorithm),
                                smk.input.images, smk.params.cache_dir, smk.params.protocol,
-                               smk.threads)
+                               smk.threads, aggregation)
     runs = run_search(
         smk.wildcards.algorithm, space=smk.params.space, dataset=smk.wildcards.dataset,
         runs=smk.params.search["runs"], seed=smk.params.search["seed"],
         benchmark=_space_table(smk.input.benchmark, smk.params.space),
         scores=pd.read_parquet(smk.input.scores), settings=settings, live=live,
-        score_seed=smk.params.score_seed)
+        score_seeds=seeds, seed_aggregation=aggregation)
     io.write_parquet(smk.output[0], runs)
 
 
