@@ -141,14 +141,19 @@ def merge_scores(smk: Any) -> None:
 def stats(smk: Any) -> None:
     import pandas as pd
 
+    from zeroshot_nas.data.freerea_scores import SOURCE_KEYS, read_freerea_scores
     from zeroshot_nas.stats import analysis
 
     cfg = analysis.StatsConfig.from_config(smk.params.stats)
     timings = pd.read_parquet(smk.input.timings) if "timings" in smk.input.keys() else None
     scores = analysis.load_scores(smk.input.scores)
     space = str(scores["space"].iloc[0]) if "space" in scores and len(scores) else "nb201"
+    benchmark = _space_table(smk.input.benchmark, space)
+    # FreeREA's files are inputs only where stats.freerea_check asks for them (NB201 runs)
+    files = {key: path for key, path in smk.input.items() if key in SOURCE_KEYS}
     tables, summary = analysis.compute_stats(
-        scores, cfg, benchmark=_space_table(smk.input.benchmark, space), timings=timings)
+        scores, cfg, benchmark=benchmark, timings=timings,
+        freerea=read_freerea_scores(files, benchmark) if files else None)
     analysis.write_stats(tables, summary, smk.output[0])
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from zeroshot_nas import io
 from zeroshot_nas.config import schema_default
 from zeroshot_nas.spaces.common import DATASETS
-from zeroshot_nas.stats import core, seeds
+from zeroshot_nas.stats import core, crosscheck, seeds
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ OUTPUT_TABLES = (
     "score_specs",
     "seed_correlations",
     "seed_spread",
+    "freerea_check",
 )
 RANK_COMBINATION = "rank_combination"
 
@@ -325,9 +326,11 @@ def compute_stats(
     cfg: StatsConfig | None = None,
     benchmark: pd.DataFrame | None = None,
     timings: pd.DataFrame | None = None,
+    freerea: pd.DataFrame | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """Every statistic of the papers, as tidy tables, plus a summary dict with notes on
-    what could not be computed (missing scores, too few finite values)."""
+    what could not be computed (missing scores, too few finite values). ``freerea``
+    (FreeREA's published scores, ``data.freerea_scores``) adds the ``freerea_check`` table."""
     cfg = cfg or StatsConfig()
     check_columns(df)
     notes: list[str] = []
@@ -362,7 +365,14 @@ def compute_stats(
                                           columns=seeds.SEED_CORRELATION_COLUMNS),
         "seed_spread": pd.DataFrame(parts.seed_spread, columns=seeds.SEED_SPREAD_COLUMNS),
     }
+    if freerea is not None:
+        check = crosscheck.freerea_check(scored, freerea, cfg.seed_aggregation)
+        tables["freerea_check"] = check
+        notes += [f"freerea_check {r.dataset} {r.freerea_metric}: {r.note}"
+                  for r in check.itertuples() if r.note]
     summary = _summary(scored, datasets, names, combo, cfg, notes)
+    if freerea is not None:
+        summary["freerea_check"] = crosscheck.DESCRIPTION
     for note in notes:
         log.warning(note)
     return tables, summary
