@@ -36,7 +36,7 @@ COLUMNS = ["dataset", "freerea_metric", "score", "spearman", "kendall", "n_commo
 
 
 def freerea_check(scored: pd.DataFrame, theirs: pd.DataFrame, how: str) -> pd.DataFrame:
-    """One row per data set and :data:`PAIRS` entry of ``theirs``.
+    """One row per data set of the run and :data:`PAIRS` entry of ``theirs``.
 
     ``scored`` is the long scores table (its seeds combined by ``how``, as the statistics
     combine them), ``theirs`` :func:`zeroshot_nas.data.freerea_scores.read_freerea_scores`.
@@ -48,7 +48,10 @@ def freerea_check(scored: pd.DataFrame, theirs: pd.DataFrame, how: str) -> pd.Da
     """
     ours = seeds.collapse_seeds(scored, how)
     rows = []
+    run_datasets = set(ours["dataset"])
     for (dataset, metric), their in theirs.groupby(["dataset", "metric"], sort=False):
+        if dataset not in run_datasets:
+            continue
         score = PAIRS[metric]
         mine = ours[(ours["dataset"] == dataset) & (ours["score"] == score)]
         base = {"dataset": dataset, "freerea_metric": metric, "score": score}
@@ -61,6 +64,8 @@ def freerea_check(scored: pd.DataFrame, theirs: pd.DataFrame, how: str) -> pd.Da
         rows.append({**base, **_agreement(both), "n_ours": int(mine["arch"].nunique()),
                      "n_theirs": int(their["value"].notna().sum())})
     out = pd.DataFrame(rows, columns=COLUMNS)
+    counts = [c for c in COLUMNS if c.startswith("n_")]
+    out[counts] = out[counts].astype("Int64")  # a skipped pair has no counts, not NaN ones
     order = {d: i for i, d in enumerate(DATASETS)} | {m: i for i, m in enumerate(PAIRS)}
     return out.sort_values(["dataset", "freerea_metric"], key=lambda c: c.map(order),
                            ignore_index=True)
