@@ -157,9 +157,9 @@ def rb_condition_number(eig: torch.Tensor) -> tuple[float, str | None]:
     source=RB_SOURCE,
     description="the rank-based authors' NTK condition number: λmax/λmin (their order, "
     "may be negative) of G·Gᵀ over the whole batch, G = per-sample ∂(Σ pooled features)/"
-    "∂(every parameter named 'weight'), in the protocol's dtype (float32 by default), "
-    "eigvalsh of the upper triangle; NaN → 1e5 and ±inf → ±max float as their code; lower "
-    "is better",
+    "∂(parameters whose name contains 'weight'; the classifier's drops out), in the "
+    "protocol's dtype (float32 by default), eigvalsh of the upper triangle; NaN → 1e5 and "
+    "±inf → ±max float as their code; lower is better",
 )
 def ntk_rb(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     eig = rb_ntk_eigenvalues(ctx)
