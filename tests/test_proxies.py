@@ -62,6 +62,7 @@ ISSUE_KEYS = [
     "fisher",
     "grad_norm",
     "ntk",
+    "ntk_rb",
     "ssnr",
     "ssnr_layerwise",
     "plain",

@@ -49,8 +49,10 @@ def test_registry_covers_every_mirror_file_with_its_hash(mirror: Path) -> None:
     for rel, source in github.items():
         assert source.sha256 == sha256(mirror / rel), rel
         assert source.url == f"https://raw.githubusercontent.com/{rel}"
-        # Only test fixtures (no run reads them) are optional.
-        assert source.optional == source.group.endswith("-fixtures"), rel
+        # Optional: test fixtures (no run reads them) and FreeREA's score files, which serve
+        # an optional check (stats.freerea_check) alone.
+        assert source.optional == (source.group.endswith("-fixtures")
+                                   or source.group == "freerea-scores"), rel
 
 
 def test_registry_hashes_match_the_data_readme(mirror: Path) -> None:

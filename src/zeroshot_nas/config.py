@@ -221,6 +221,10 @@ def _check_semantics(config: dict) -> None:
             f"({', '.join(config['experiments'])})"
         )
     _check_nats_sss_archive(config)
+    space = config["experiments"][report_experiment(config)]["space"]
+    if config["stats"]["freerea_check"] and space != "nb201":
+        raise ConfigError(f"config key 'stats.freerea_check': FreeREA's scores are of "
+                          f"NAS-Bench-201 networks, but the report experiment scores {space}")
 
 
 FREEREA = {"freerea_batches": "all"}

@@ -14,7 +14,8 @@ rule search:
         rank_combination=config["stats"]["rank_combination"],
         live=lambda w: PLAN.search_live(w.algorithm),
         protocol=lambda w: experiment(w).protocol,
-        score_seed=lambda w: experiment(w).seeds[0],
+        score_seeds=lambda w: list(experiment(w).seeds),
+        seed_aggregation=config["stats"]["seed_aggregation"],
         cache_dir=PLAN.cache_dir,
     threads: job_resources("threads")
     resources:

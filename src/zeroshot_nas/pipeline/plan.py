@@ -92,11 +92,22 @@ class Plan:
         return {k: self.source_path(k) for k, s in self.sources.items() if s.group == group}
 
     def needed_sources(self) -> list[str]:
-        """Registry keys the configured run reads: the benchmark and the image files."""
+        """Registry keys the configured run reads: the benchmark and the image files (and
+        FreeREA's score files when stats.freerea_check is on)."""
         keys = list(self.group("benchmark"))
         for dataset in self.datasets():
             keys += list(self.image_files(dataset))
+        keys += list(self.freerea_files())
         return list(dict.fromkeys(keys))
+
+    def freerea_files(self) -> dict[str, str]:
+        """FreeREA's per-architecture score files (registry key -> download path) the
+        report experiment's statistics compare with; none unless stats.freerea_check."""
+        if not self.config["stats"]["freerea_check"]:
+            return {}
+        from zeroshot_nas.data.freerea_scores import GROUP
+
+        return self.group(GROUP)
 
     def key_of_download(self, relpath: str) -> str:
         for key, source in self.sources.items():
@@ -177,6 +188,8 @@ class Plan:
                   "benchmark": self.benchmark_table(self.experiments[exp].space)}
         if self.config["timing"]["n_archs"] > 0:
             inputs["timings"] = f"results/{exp}/timing.parquet"
+        if exp == self.report:
+            inputs.update(self.freerea_files())
         return inputs
 
     def search_live(self, algorithm: str) -> bool:

@@ -141,14 +141,19 @@ def merge_scores(smk: Any) -> None:
 def stats(smk: Any) -> None:
     import pandas as pd
 
+    from zeroshot_nas.data.freerea_scores import SOURCE_KEYS, read_freerea_scores
     from zeroshot_nas.stats import analysis
 
     cfg = analysis.StatsConfig.from_config(smk.params.stats)
     timings = pd.read_parquet(smk.input.timings) if "timings" in smk.input.keys() else None
     scores = analysis.load_scores(smk.input.scores)
     space = str(scores["space"].iloc[0]) if "space" in scores and len(scores) else "nb201"
+    benchmark = _space_table(smk.input.benchmark, space)
+    # FreeREA's files are inputs only where stats.freerea_check asks for them (NB201 runs)
+    files = {key: path for key, path in smk.input.items() if key in SOURCE_KEYS}
     tables, summary = analysis.compute_stats(
-        scores, cfg, benchmark=_space_table(smk.input.benchmark, space), timings=timings)
+        scores, cfg, benchmark=benchmark, timings=timings,
+        freerea=read_freerea_scores(files, benchmark) if files else None)
     analysis.write_stats(tables, summary, smk.output[0])
 
 
@@ -174,18 +179,20 @@ def search(smk: Any) -> None:
     from zeroshot_nas.search.runner import SearchSettings, live_scorer_for, run_search
 
     settings = SearchSettings.from_config(smk.params.search, smk.params.rank_combination)
+    # The run's seeds are combined as the statistics combine them (stats.seed_aggregation).
+    seeds, aggregation = list(smk.params.score_seeds), smk.params.seed_aggregation
     live = None
     if smk.params.live:
-        live = live_scorer_for(smk.params.space, smk.wildcards.dataset, smk.params.score_seed,
+        live = live_scorer_for(smk.params.space, smk.wildcards.dataset, seeds,
                                settings.score_names(smk.wildcards.algorithm),
                                smk.input.images, smk.params.cache_dir, smk.params.protocol,
-                               smk.threads)
+                               smk.threads, aggregation)
     runs = run_search(
         smk.wildcards.algorithm, space=smk.params.space, dataset=smk.wildcards.dataset,
         runs=smk.params.search["runs"], seed=smk.params.search["seed"],
         benchmark=_space_table(smk.input.benchmark, smk.params.space),
         scores=pd.read_parquet(smk.input.scores), settings=settings, live=live,
-        score_seed=smk.params.score_seed)
+        score_seeds=seeds, seed_aggregation=aggregation)
     io.write_parquet(smk.output[0], runs)
 
 

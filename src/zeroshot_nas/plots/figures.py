@@ -32,7 +32,7 @@ from zeroshot_nas.plots.ps import (
     ps_percentile,
     ps_tensors,
 )
-from zeroshot_nas.stats import analysis
+from zeroshot_nas.stats import analysis, seeds
 
 __all__ = [
     "FigureResult", "_histogram", "draw_figures", "make_all_figures",
@@ -116,8 +116,10 @@ def draw_figures(scores: str | Path, stats_dir: str | Path, out: str | Path) -> 
     from zeroshot_nas import io
 
     df = analysis.load_scores(scores)
-    stats, _ = analysis.read_stats(stats_dir)
-    results = make_all_figures(df, stats, out)
+    stats, summary = analysis.read_stats(stats_dir)
+    # the figures rank the same per-architecture values as the statistics they sit beside
+    how = summary.get("seed_aggregation", {}).get("rule", analysis.StatsConfig.seed_aggregation)
+    results = make_all_figures(seeds.collapse_seeds(df, how), stats, out)
     write_report_captions(Path(out), results)
     manifest = {
         "made": {r.name: [p.name for p in r.paths] for r in results if r.made},

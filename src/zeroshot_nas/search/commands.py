@@ -17,6 +17,7 @@ import pandas as pd
 from zeroshot_nas import io
 from zeroshot_nas.config import schema_default, schema_default_root
 from zeroshot_nas.proxies.commands import add_protocol_options
+from zeroshot_nas.stats import seeds as seed_rules
 
 from . import algorithms as alg
 from .bohb import BOHBConfig
@@ -70,7 +71,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=schema_default("search", "seed"),
                    help="base seed; run r uses [seed, r]")
     p.add_argument(
-        "--score-seed", type=int, help="scoring seed of the scores table (default: its smallest)"
+        "--score-seed", type=int,
+        help="read this scoring seed of the scores table alone (default: its seeds combined "
+        "by --seed-aggregation)",
+    )
+    p.add_argument(
+        "--seed-aggregation", choices=seed_rules.AGGREGATIONS,
+        default=schema_default("stats", "seed_aggregation"),
+        help="how the values of the table's scoring seeds become one per architecture "
+        "(first: the smallest seed alone)",
     )
 
 
@@ -259,7 +268,7 @@ def _settings(args: argparse.Namespace) -> SearchSettings:
     )
 
 
-def _live_scorer(args: argparse.Namespace, names: list[str]):
+def _live_scorer(args: argparse.Namespace, names: list[str], scores: pd.DataFrame | None):
     if not args.live:
         return None
     if args.images is None:
@@ -267,9 +276,12 @@ def _live_scorer(args: argparse.Namespace, names: list[str]):
     settings = {"batch_size": args.batch_size, "bn_mode": args.bn_mode, "dtype": args.dtype,
                 "init": args.init, "kaiming_mode": args.kaiming_mode, "device": args.device,
                 "ntk_batch_size": args.ntk_batch_size}
-    seed = 0 if args.score_seed is None else args.score_seed
-    return live_scorer_for(args.space, args.dataset, seed, names, args.images, args.cache_dir,
-                           settings, args.threads)
+    # the seeds the table's values combine, so that a live score is combined the same way
+    seeds = [args.score_seed] if args.score_seed is not None else sorted(
+        {int(s) for s in scores.loc[scores["dataset"] == args.dataset, "seed"]}
+        if scores is not None else ()) or [0]
+    return live_scorer_for(args.space, args.dataset, seeds, names, args.images, args.cache_dir,
+                           settings, args.threads, args.seed_aggregation)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -279,7 +291,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = _settings(args)
     benchmark = _read_parquet(args.benchmark, "benchmark table")
     scores = _read_parquet(args.scores, "scores table")
-    live = _live_scorer(args, settings.score_names(args.algorithm))
+    live = _live_scorer(args, settings.score_names(args.algorithm), scores)
     start = time.perf_counter()
     runs = run_search(
         args.algorithm,
@@ -292,6 +304,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         settings=settings,
         live=live,
         score_seed=args.score_seed,
+        seed_aggregation=args.seed_aggregation,
     )
     io.write_parquet(args.out, runs)
     summary = runs.groupby("method")["test_acc"].agg(["mean", "std"]).round(2)

@@ -256,11 +256,18 @@ LiveScorer = Callable[[list[str]], dict[str, tuple[np.ndarray, np.ndarray]]]
 
 
 class ScoreStore:
-    """Training-free scores of one (space, data set, scoring seed), by architecture.
+    """Training-free scores of one (space, data set), by architecture, from one scoring seed
+    or averaged over several.
 
     Starts from a long scores table (``arch, dataset, seed, score, value, status, seconds``)
     and, when given a ``live`` scorer, computes what the table lacks and keeps it, so that
     later runs find it. Values whose status is not ``ok`` are stored as NaN (they rank last).
+
+    ``seed`` asks for one scoring seed. Otherwise ``seeds`` (default: every seed the table
+    has for the data set) are combined by ``aggregation`` (the statistics' rule,
+    :data:`zeroshot_nas.stats.seeds.RULES`): ``first`` keeps the lowest seed alone, ``mean``
+    and ``mean_finite`` average every architecture's values over the seeds and charge the
+    seconds of all of them. An architecture lacking a row of some score or seed is unscored.
     """
 
     def __init__(
@@ -272,15 +279,42 @@ class ScoreStore:
         dataset: str,
         seed: int | None = None,
         live: LiveScorer | None = None,
+        seeds: Sequence[int] | None = None,
+        aggregation: str = "first",
     ):
+        from zeroshot_nas.stats.seeds import check_aggregation
+
         if not names:
             raise ValueError("a score store needs at least one score name")
         self.names = list(names)
         self.space, self.dataset, self.live = space, dataset, live
         self.seed = seed
+        self.seeds = tuple(int(s) for s in seeds) if seeds else None
+        self.aggregation = check_aggregation(aggregation)
         self._data: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if table is not None and len(table):
             self._load(table)
+
+    @property
+    def averaged(self) -> bool:
+        """True when the values are averages over several scoring seeds."""
+        return self.seed is None and self.seeds is not None and len(self.seeds) > 1
+
+    def _scoring_seeds(self, available: list[int]) -> list[int]:
+        """The seeds whose rows are read; sets ``seed`` when that is one seed."""
+        wanted = [self.seed] if self.seed is not None else list(self.seeds or available)
+        missing = [s for s in wanted if s not in available]
+        if missing:
+            raise ValueError(
+                f"scores table has no scoring seed {missing[0]} for {self.dataset} "
+                f"(seeds: {available})"
+            )
+        if self.seed is None and (self.aggregation == "first" or len(wanted) == 1):
+            self.seed = min(wanted)
+        if self.seed is not None:
+            return [self.seed]
+        self.seeds = tuple(sorted(wanted))
+        return list(self.seeds)
 
     def _load(self, table: pd.DataFrame) -> None:
         needed = ["arch", "dataset", "seed", "score", "value", "status", "seconds"]
@@ -292,37 +326,33 @@ class ScoreStore:
             sub = sub[sub["space"] == self.space.name]
         if len(sub) == 0:
             return
-        seeds = sorted(sub["seed"].unique())
-        if self.seed is None:
-            self.seed = int(seeds[0])
-        elif self.seed not in seeds:
-            raise ValueError(
-                f"scores table has no scoring seed {self.seed} for {self.dataset} "
-                f"(seeds: {[int(s) for s in seeds]})"
-            )
-        sub = sub[sub["seed"] == self.seed]
-        dup = sub.duplicated(["arch", "score"])
+        use = self._scoring_seeds(sorted(int(s) for s in sub["seed"].unique()))
+        sub = sub[sub["seed"].isin(use)]
+        dup = sub.duplicated(["arch", "score", "seed"])
         if dup.any():
             first = sub[dup].iloc[0]
             raise ValueError(
                 f"scores table has {int(dup.sum())} duplicate (arch, score) rows for "
-                f"{self.dataset} seed {self.seed}, e.g. {first['arch']!r} / {first['score']!r}"
+                f"{self.dataset} seed {first['seed']}, e.g. {first['arch']!r} / "
+                f"{first['score']!r}"
             )
         value = sub["value"].astype(float).where(sub["status"] == "ok")
         frame = sub.assign(value=value)
-        # An architecture lacking a row for some score is absent (scored live when asked);
-        # a row whose status is not ok is present with a NaN value.
-        counts = frame.groupby("arch")["score"].nunique()
-        complete = counts.index[counts == len(self.names)]
+        # An architecture lacking a row for some score (or seed) is absent (scored live when
+        # asked); a row whose status is not ok is present with a NaN value.
+        counts = frame.groupby("arch").size()
+        complete = counts.index[counts == len(self.names) * len(use)]
         if len(complete) < len(counts):
             log.info(
-                "%d of %d architectures lack some of %s for %s; they count as unscored",
-                len(counts) - len(complete),
-                len(counts),
-                self.names,
+                "%d of %d architectures lack some of %s (seeds %s) for %s; they count as "
+                "unscored", len(counts) - len(complete), len(counts), self.names, use,
                 self.dataset,
             )
         frame = frame[frame["arch"].isin(complete)]
+        if len(use) > 1:
+            from zeroshot_nas.stats.seeds import collapse_seeds
+
+            frame = collapse_seeds(frame, self.aggregation)
         values = frame.pivot(index="arch", columns="score", values="value")[self.names]
         seconds = frame.pivot(index="arch", columns="score", values="seconds")[self.names]
         seconds = seconds.astype(float).fillna(0.0)
@@ -440,6 +470,24 @@ def proxy_live_scorer(
             rows = rows.set_index("score").reindex(names)
             values = rows["value"].astype(float).where(rows["status"] == "ok").to_numpy()
             result[arch] = (values, rows["seconds"].astype(float).fillna(0.0).to_numpy())
+        return result
+
+    return score
+
+
+def seed_averaged_scorer(scorers: Sequence[LiveScorer], aggregation: str) -> LiveScorer:
+    """A :data:`LiveScorer` that runs one scorer per scoring seed and combines each
+    architecture's values by ``aggregation`` (as :class:`ScoreStore` combines a table's
+    seeds); its seconds are those of all the seeds."""
+    from zeroshot_nas.stats.seeds import aggregate
+
+    def score(archs: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        per_seed = [scorer(archs) for scorer in scorers]
+        result: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for arch in archs:
+            values = np.column_stack([np.asarray(p[arch][0], dtype=float) for p in per_seed])
+            seconds = np.sum([np.asarray(p[arch][1], dtype=float) for p in per_seed], axis=0)
+            result[arch] = (aggregate(values, aggregation), seconds)
         return result
 
     return score

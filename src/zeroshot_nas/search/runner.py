@@ -9,8 +9,9 @@ accuracy from the benchmark, what the run was charged, and its anytime trace.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -138,18 +139,25 @@ def run_search(
     live: LiveScorer | None = None,
     directions: Mapping[str, bool] | None = None,
     score_seed: int | None = None,
+    score_seeds: Sequence[int] | None = None,
+    seed_aggregation: str = "first",
 ) -> pd.DataFrame:
     """``runs`` runs of ``algorithm`` on ``dataset``; one row per run (see ``RUN_COLUMNS``).
 
     ``benchmark`` gives the accuracies (a run's choice gets NaN accuracies where it has
     none); ``scores`` is the long scores table; ``live`` computes scores the table lacks;
     ``directions`` overrides the registry's ``higher_is_better`` (tests use it).
+    ``score_seed`` reads one scoring seed; otherwise ``score_seeds`` (default: the table's)
+    are combined by ``seed_aggregation`` (:class:`evaluators.ScoreStore`).
     """
     settings = _checked_settings(algorithm, runs, settings)
     sp = get_space(space)
     oracle = AccuracyOracle(benchmark, sp, dataset)
     names = settings.score_names(algorithm)
-    store, dirs = _score_store(names, scores, sp, space, dataset, score_seed, live, directions)
+    store = _score_store(names, scores, sp, dataset, live,
+                         {"seed": score_seed, "seeds": score_seeds,
+                          "aggregation": seed_aggregation})
+    dirs = directions_for(names, directions) if names else []
     pool = store.archs if (store is not None and settings.pool == "table") else None
     if algorithm not in TRAINING_FREE and not oracle.available:
         raise ValueError(
@@ -168,6 +176,7 @@ def run_search(
             budget=budget, timed=timed, names=names,
             score_seed=-1 if store is None or store.seed is None else int(store.seed),
             settings=settings,
+            seed_average=(store.seeds, store.aggregation) if store and store.averaged else None,
         )
         rows += [_result_row(res, oracle, context) for res in results]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
@@ -192,23 +201,21 @@ def _score_store(
     names: list[str],
     scores: pd.DataFrame | None,
     sp: SearchSpace,
-    space: str,
     dataset: str,
-    score_seed: int | None,
     live: LiveScorer | None,
-    directions: Mapping[str, bool] | None,
-) -> tuple[ScoreStore | None, list[bool]]:
-    """The scores an algorithm reads and their directions; (None, []) when it uses none."""
+    seeds: dict[str, Any],
+) -> ScoreStore | None:
+    """The scores an algorithm reads (``seeds``: ScoreStore's seed, seeds and aggregation);
+    None when it uses none."""
     if not names:
-        return None, []
-    store = ScoreStore(names, scores, space=sp, dataset=dataset, seed=score_seed, live=live)
-    dirs = directions_for(names, directions)
+        return None
+    store = ScoreStore(names, scores, space=sp, dataset=dataset, live=live, **seeds)
     if len(store) == 0 and live is None:
         raise ValueError(
-            f"no {', '.join(names)} scores for {space}/{dataset} in the scores table and "
+            f"no {', '.join(names)} scores for {sp.name}/{dataset} in the scores table and "
             "live scoring is off"
         )
-    return store, dirs
+    return store
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,7 @@ class _RunContext:
     names: list[str]
     score_seed: int
     settings: SearchSettings
+    seed_average: tuple[tuple[int, ...], str] | None = None
 
 
 def _result_row(res: alg.RunResult, oracle: AccuracyOracle, ctx: _RunContext) -> dict:
@@ -254,14 +262,19 @@ def _result_row(res: alg.RunResult, oracle: AccuracyOracle, ctx: _RunContext) ->
         "scores": ",".join(res.info.get("scores", ctx.names)),
         "score_seed": ctx.score_seed,
         "settings": json.dumps(
-            _settings_record(ctx.algorithm, ctx.settings, res.info), sort_keys=True
+            _settings_record(ctx.algorithm, ctx.settings, res.info, ctx.seed_average),
+            sort_keys=True,
         ),
         "trace": trace_json(trace),
     }
 
 
-def _settings_record(algorithm: str, settings: SearchSettings, info: dict) -> dict:
+def _settings_record(algorithm: str, settings: SearchSettings, info: dict,
+                     seed_average: tuple[tuple[int, ...], str] | None) -> dict:
     record = {k: v for k, v in info.items() if k != "scores"}
+    if seed_average is not None:  # score_seed is -1: the scores are several seeds' average
+        record["score_seeds"], record["seed_aggregation"] = list(seed_average[0]), \
+            seed_average[1]
     if algorithm in TRAINING_BASED:
         record["train_metric"] = settings.train_metric
     record["pool"] = settings.pool
@@ -316,17 +329,26 @@ def settings_dict(settings: SearchSettings) -> dict:
     return asdict(settings)
 
 
-def live_scorer_for(space: str, dataset: str, seed: int, names: list[str], images, cache_dir,
-                    protocol_settings: dict, threads: int) -> LiveScorer:
-    """The live scorer of a search: the experiment's protocol, its cache and images."""
+def live_scorer_for(space: str, dataset: str, seeds: Sequence[int], names: list[str], images,
+                    cache_dir, protocol_settings: dict, threads: int,
+                    aggregation: str = "first") -> LiveScorer:
+    """The live scorer of a search: the experiment's protocol, its cache and images; with
+    several ``seeds`` and an averaging ``aggregation``, every seed is scored and the values
+    combined as the scores table's are (the lowest seed alone for ``first``)."""
     import torch
 
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import resolve_device
 
-    from .evaluators import proxy_live_scorer
+    from .evaluators import proxy_live_scorer, seed_averaged_scorer
 
     torch.set_num_threads(threads)
     device = resolve_device(protocol_settings["device"]).type
-    protocol = Protocol.from_experiment(protocol_settings, seed=seed, device=device)
-    return proxy_live_scorer(space, dataset, seed, names, images, cache_dir, protocol=protocol)
+    used = sorted(set(seeds)) if aggregation != "first" else [min(seeds)]
+    scorers = [
+        proxy_live_scorer(space, dataset, seed, names, images, cache_dir,
+                          protocol=Protocol.from_experiment(protocol_settings, seed=seed,
+                                                            device=device))
+        for seed in used
+    ]
+    return scorers[0] if len(scorers) == 1 else seed_averaged_scorer(scorers, aggregation)

@@ -19,7 +19,7 @@ import pandas as pd
 from zeroshot_nas import io
 from zeroshot_nas.config import schema_default
 from zeroshot_nas.spaces.common import DATASETS
-from zeroshot_nas.stats import core
+from zeroshot_nas.stats import core, crosscheck, seeds
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,9 @@ OUTPUT_TABLES = (
     "nonfinite",
     "benchmark_best",
     "score_specs",
+    "seed_correlations",
+    "seed_spread",
+    "freerea_check",
 )
 RANK_COMBINATION = "rank_combination"
 
@@ -81,6 +84,7 @@ class StatsConfig:
     best_of_runs: int = _stats_default("best_of_runs")
     rank_combination: tuple[str, ...] = _stats_default("rank_combination")
     seed: int = _stats_default("seed")
+    seed_aggregation: str = _stats_default("seed_aggregation")
     confidence: float = 0.95
     # None: directions and bounds from the proxy registry (tests pass explicit ones)
     info: Callable[[str], ScoreInfo] | None = None
@@ -90,7 +94,8 @@ class StatsConfig:
         """The settings of a validated configuration's ``stats`` section."""
         return cls(bootstrap=stats["bootstrap"], best_of_n=stats["best_of_n"],
                    best_of_runs=stats["best_of_runs"],
-                   rank_combination=tuple(stats["rank_combination"]), seed=stats["seed"])
+                   rank_combination=tuple(stats["rank_combination"]), seed=stats["seed"],
+                   seed_aggregation=stats["seed_aggregation"])
 
     def score_info(self, name: str) -> ScoreInfo:
         return (self.info or registry_info)(name)
@@ -137,18 +142,19 @@ def ordered_datasets(names: Iterable[str]) -> list[str]:
     return known + sorted(n for n in names if n not in DATASET_ORDER)
 
 
-def wide_scores(df: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, int]:
-    """One row per architecture of ``dataset``: each score's value averaged over seeds (finite
-    values only; NaN when no seed gave a finite value) plus test/valid accuracy.
-
-    The seed average follows the rank-based paper's "computed three times with different
-    initialisations and the average is taken as final score". Returns (table, n_seeds).
+def wide_scores(df: pd.DataFrame, dataset: str,
+                how: str = schema_default("stats", "seed_aggregation")
+                ) -> tuple[pd.DataFrame, int]:
+    """One row per architecture of ``dataset``: each score's value over the run's seeds by
+    the rule ``how`` (:data:`zeroshot_nas.stats.seeds.RULES`; the default averages them, as
+    the rank-based paper: "computed three times with different initialisations and the
+    average is taken as final score") plus test/valid accuracy. Returns (table, n_seeds).
     """
     sub = df[df["dataset"] == dataset]
     n_seeds = int(sub["seed"].nunique())
-    vals = sub["value"].astype(float).where(np.isfinite(sub["value"].astype(float)))
+    one = seeds.collapse_seeds(sub, how)
     wide = (
-        sub.assign(value=vals)
+        one.assign(value=one["value"].astype(float))
         .pivot_table(index="arch", columns="score", values="value", aggfunc="mean", dropna=False)
         .reindex(sorted(sub["arch"].unique()))
     )
@@ -320,9 +326,11 @@ def compute_stats(
     cfg: StatsConfig | None = None,
     benchmark: pd.DataFrame | None = None,
     timings: pd.DataFrame | None = None,
+    freerea: pd.DataFrame | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """Every statistic of the papers, as tidy tables, plus a summary dict with notes on
-    what could not be computed (missing scores, too few finite values)."""
+    what could not be computed (missing scores, too few finite values). ``freerea``
+    (FreeREA's published scores, ``data.freerea_scores``) adds the ``freerea_check`` table."""
     cfg = cfg or StatsConfig()
     check_columns(df)
     notes: list[str] = []
@@ -353,8 +361,18 @@ def compute_stats(
         "nonfinite": nonfinite_counts(scored),
         "benchmark_best": benchmark_best(scored, benchmark),
         "score_specs": specs,
+        "seed_correlations": pd.DataFrame(parts.seed_corr,
+                                          columns=seeds.SEED_CORRELATION_COLUMNS),
+        "seed_spread": pd.DataFrame(parts.seed_spread, columns=seeds.SEED_SPREAD_COLUMNS),
     }
+    if freerea is not None:
+        check = crosscheck.freerea_check(scored, freerea, cfg.seed_aggregation)
+        tables["freerea_check"] = check
+        notes += [f"freerea_check {r.dataset} {r.freerea_metric}: {r.note}"
+                  for r in check.itertuples() if r.note]
     summary = _summary(scored, datasets, names, combo, cfg, notes)
+    if freerea is not None:
+        summary["freerea_check"] = crosscheck.DESCRIPTION
     for note in notes:
         log.warning(note)
     return tables, summary
@@ -369,6 +387,8 @@ class _QualityParts:
     slopes: list[dict] = field(default_factory=list)
     best: list[dict] = field(default_factory=list)
     best_runs: list[pd.DataFrame] = field(default_factory=list)
+    seed_corr: list[dict] = field(default_factory=list)
+    seed_spread: list[dict] = field(default_factory=list)
 
 
 def _dataset_quality(
@@ -384,7 +404,7 @@ def _dataset_quality(
 ) -> None:
     """Add the quality rows of every score of one data set to ``parts``, and a note for
     whatever could not be computed there."""
-    wide, n_seeds = wide_scores(scored, dataset)
+    wide, n_seeds = wide_scores(scored, dataset, cfg.seed_aggregation)
     note = add_rank_combination(wide, combo, cfg.score_info) if combo else None
     if note:
         notes.append(f"{dataset}: {note}")
@@ -406,6 +426,32 @@ def _dataset_quality(
         summary, runs = best_retrieved(wide, score, infos[score], cfg, dataset, dataset_index)
         parts.best.append(summary)
         parts.best_runs.append(runs)
+    if n_seeds >= 2:
+        per_seed = per_seed_values(scored[scored["dataset"] == dataset], wide, names, combo,
+                                   cfg.score_info)
+        corr, spread = seeds.seed_tables(per_seed, wide["test_acc"], dataset,
+                                         lambda n: infos[n].higher_is_better,
+                                         cfg.seed_aggregation)
+        parts.seed_corr += corr
+        parts.seed_spread += spread
+
+
+def per_seed_values(
+    sub: pd.DataFrame, wide: pd.DataFrame, names: list[str], combo: tuple[str, ...],
+    info: Callable[[str], ScoreInfo],
+) -> dict[str, pd.DataFrame]:
+    """Per score, its values on one data set as architectures (``wide``'s) × seeds, and the
+    rank combination of each seed's own values when every member was scored."""
+    per_seed = {name: seeds.seed_matrix(sub[sub["score"] == name], wide.index)
+                for name in names}
+    if combo and all(m in per_seed for m in combo):
+        directions = {m: info(m).higher_is_better for m in combo}
+        columns = per_seed[combo[0]].columns
+        per_seed[RANK_COMBINATION] = pd.DataFrame(
+            {seed: core.rank_combination(
+                pd.DataFrame({m: per_seed[m][seed] for m in combo}), directions)
+             for seed in columns}, index=wide.index)
+    return per_seed
 
 
 def _summary(
@@ -428,6 +474,20 @@ def _summary(
         "best_of_n": cfg.best_of_n,
         "best_of_runs": cfg.best_of_runs,
         "seed": cfg.seed,
+        "seeds": sorted(int(s) for s in scored["seed"].unique()),
+        "seed_aggregation": {
+            "rule": cfg.seed_aggregation,
+            "description": seeds.RULES[cfg.seed_aggregation],
+            "n_seeds": {d: int(scored.loc[scored["dataset"] == d, "seed"].nunique())
+                        for d in datasets},
+            "applied": any(scored.loc[scored["dataset"] == d, "seed"].nunique() > 1
+                           for d in datasets),
+            "per_seed_tables": "seed_correlations (each seed's own Kendall and Spearman "
+                               "with test accuracy, non-finite values ranked last) and "
+                               "seed_spread (their mean, std, min and max beside the "
+                               "aggregated value's, the mean Kendall between seeds, the "
+                               "median relative std across seeds); empty with one seed",
+        },
         "subsets": {"above_median": "strictly better than the median score in the "
                     "score's direction"},
         "slopes": "accuracy on log(1 - score) for scores bounded in [0, 1]; on the "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from zeroshot_nas.stats import analysis
+from zeroshot_nas.stats import analysis, seeds
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ def _stats(args: argparse.Namespace) -> int:
         best_of_runs=args.best_of_runs,
         rank_combination=tuple(args.rank_combination),
         seed=args.seed,
+        seed_aggregation=args.seed_aggregation,
     )
     tables, summary = analysis.compute_stats(df, cfg, benchmark=benchmark, timings=timings)
     analysis.write_stats(tables, summary, args.out)
@@ -55,4 +56,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rank-combination", nargs="*", default=list(d.rank_combination),
                    help="scores summed by rank into the rank_combination score")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of bootstrap and sampling")
+    p.add_argument("--seed-aggregation", choices=seeds.AGGREGATIONS, default=d.seed_aggregation,
+                   help="how the values of several scoring seeds become one per architecture")
     p.set_defaults(func=_stats)
