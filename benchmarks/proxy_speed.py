@@ -8,7 +8,8 @@ and, in a separate process, the peak resident memory of the fused whole suite at
 
 Usage: ``python benchmarks/proxy_speed.py [--archs 4] [--threads 2] [--device cpu|cuda]
 [--out FILE.json]``; ``--scores ntk grasp`` times only those scores, each standalone (the
-quick before/after of one changed pass: run it under both versions, same architectures).
+quick before/after of one changed pass: run it under both versions, same architectures), and
+with ``--fused-share`` also their shares of the fused whole suite.
 On CUDA the peak is the allocator's (``max_memory_allocated``).
 Numbers are medians over the architectures; on a machine shared with other jobs the
 absolute times move, the same-run ratios much less.
@@ -130,13 +131,24 @@ def standalone_scores(args: argparse.Namespace) -> None:
     score_architecture("nb201", archs[0], "cifar10", batch, args.scores, proto,
                        mode="standalone")  # warm-up
     per: dict[str, list[float]] = {n: [] for n in args.scores}
+    fused: dict[str, list[float]] = {n: [] for n in [*args.scores, "suite", "fwd_bwd_nchw"]}
     for arch in archs:
         for r in score_architecture("nb201", arch, "cifar10", batch, args.scores, proto,
                                     mode="standalone"):
             per[r.score].append(r.seconds)
-    print(json.dumps({"archs": len(archs), "threads": args.threads, "device": args.device,
-                      "median_standalone_seconds": {k: statistics.median(v)
-                                                    for k, v in per.items()}}, indent=1))
+        if args.fused_share:
+            fused["fwd_bwd_nchw"].append(forward_backward(arch, batch, False, proto))
+            suite = score_architecture("nb201", arch, "cifar10", batch, list(REGISTRY), proto)
+            fused["suite"].append(sum(r.seconds for r in suite))
+            for r in suite:
+                if r.score in per:
+                    fused[r.score].append(r.seconds)
+    out = {"archs": len(archs), "threads": args.threads, "device": args.device,
+           "median_standalone_seconds": {k: statistics.median(v) for k, v in per.items()}}
+    if args.fused_share:
+        out["median_seconds_fused_in_whole_suite"] = {k: statistics.median(v)
+                                                      for k, v in fused.items()}
+    print(json.dumps(out, indent=1))
 
 
 def main() -> None:
@@ -153,6 +165,9 @@ def main() -> None:
                     "the quick comparison of two versions of the engine")
     ap.add_argument("--scores", nargs="+", metavar="NAME",
                     help="only time these scores, each standalone, and print JSON")
+    ap.add_argument("--fused-share", action="store_true",
+                    help="with --scores: also each score's seconds fused within the whole "
+                    "suite, the suite's total and one forward+backward, same architectures")
     ap.add_argument("--peak-child", nargs=2, metavar=("ARCH", "BATCH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -71,6 +71,12 @@ ISSUE_KEYS = [
     "zen",
     "params",
     "flops",
+    # issue 23: the scores proxy papers compare with today (tests/test_modern_proxies.py)
+    "zico",
+    "meco",
+    "swap",
+    "swap_reg",
+    "gradsign",
 ]
 
 

@@ -38,6 +38,10 @@ TOL_VS_FLOAT64 = {
     "ni": 2.5e-3, "ni_eta": 8e-2, "zen": 1e-2, "ntk": 5e-4, "pjs": 2e-4, "pjsc": 2e-3,
     "wpjs": 2e-4, "wpjsi": 2e-4, "sns": 2e-4, "snsc": 8e-3, "lns": 1.5e-2, "lnsc": 1.3e-2,
     "mnjs": 3e-2, "mnjsc": 2.5e-2,
+    # zico divides by |g1 - g2| of nearly equal half-batch gradients: float32 rounding of the
+    # gradients moves it by up to 1.6e-2 (measured on these nine); gradsign counts signs of
+    # gradients within float32 rounding of zero (1.5e-4); meco 2.9e-7; swap exact.
+    "zico": 3e-2, "gradsign": 3e-4, "meco": 1e-6,
 }
 
 

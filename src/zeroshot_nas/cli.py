@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "zeroshot_nas.plots.commands",
     "zeroshot_nas.search.commands",
     "zeroshot_nas.paper.commands",
+    "zeroshot_nas.interop.commands",
 )
 
 

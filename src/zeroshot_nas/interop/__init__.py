@@ -1,0 +1,1 @@
+"""Interoperability with other tools' file formats (NASLib / NAS-Bench-Suite-Zero)."""
