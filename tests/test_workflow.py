@@ -108,7 +108,8 @@ def test_a_run_leaves_files_outside_its_own_folders_alone(finished_run):
 @pytest.mark.parametrize(("key", "value"), [("bootstrap", 50), ("best_of_n", 5),
                                             ("rank_combination", ["naswot"]), ("seed", 3),
                                             ("seed_aggregation", "first"),
-                                            ("freerea_check", True)])
+                                            ("freerea_check", True),
+                                            ("require_path", True)])
 def test_changing_a_stats_setting_reruns_the_statistics(finished_run, snakemake_exe, key, value):
     workdir, env = finished_run
     config = yaml.safe_load((workdir / "config.yaml").read_text())

@@ -17,6 +17,12 @@ from .latex import longtable, paragraph_column
 from .tex import tex_escape
 
 NOT_RECORDED = "not recorded"
+# How the statistics turned each architecture's seeds into one value (summary.json's rule).
+SEED_RULES = {
+    "mean": "the mean of its {n} initialisations (seeds {seeds})",
+    "mean_finite": "the mean of the finite values of its {n} initialisations (seeds {seeds})",
+    "first": "the value of the lowest of its {n} seeds alone (seed {first})",
+}
 
 
 def run_macros(summary: dict, stats: dict[str, pd.DataFrame]) -> str:
@@ -33,10 +39,59 @@ def run_macros(summary: dict, stats: dict[str, pd.DataFrame]) -> str:
         "RunBestOfRuns": str(summary.get("best_of_runs", "")),
         "RunRankCombination": " + ".join(summary.get("rank_combination", [])),
         "RunSeed": str(summary.get("seed", "")),
+        "RunScoringSeeds": ", ".join(str(x) for x in summary.get("seeds", [])),
+        "RunSeedValue": seeds_phrase(summary),
         "RunNonFinite": str(int(nf["n_nonfinite"].sum())) if not nf.empty else "0",
         "RunNotes": "; ".join(summary.get("notes", [])) or "none",
     }
     return "".join(rf"\newcommand{{\{k}}}{{{tex_escape(v)}}}" + "\n" for k, v in macros.items())
+
+
+def seeds_phrase(summary: dict) -> str:
+    """What one score value of an architecture is in this run ("the value of one
+    initialisation (seed 0)", "the mean of its 3 initialisations (seeds 0, 1, 2)"), from
+    ``summary.json``."""
+    seeds = [int(x) for x in summary.get("seeds") or []]
+    aggregation = summary.get("seed_aggregation") or {}
+    if not seeds:
+        return "one value per architecture (its seeds are not recorded)"
+    per_dataset = (aggregation.get("n_seeds") or {}).values()
+    n = max(per_dataset, default=len(seeds))
+    if n < 2 or not aggregation.get("applied"):
+        return f"the value of one initialisation (seed {', '.join(map(str, seeds))})"
+    rule = aggregation.get("rule", "")
+    template = SEED_RULES.get(rule, "its {n} initialisations (seeds {seeds}) combined by "
+                                    f"the rule {rule!r}")
+    return template.format(n=n, seeds=", ".join(map(str, seeds)), first=seeds[0])
+
+
+def seeds_text(summary: dict) -> str:
+    """The protocol row of the seeds: the phrase, the rule's description, and per data set
+    how many seeds were scored."""
+    aggregation = summary.get("seed_aggregation") or {}
+    text = f"Every score of an architecture is {seeds_phrase(summary)}"
+    if aggregation.get("applied"):
+        text += (f", then ranked ({aggregation.get('rule')}: "
+                 f"{aggregation.get('description', NOT_RECORDED)}); seeds per data set: "
+                 + per_dataset(aggregation.get("n_seeds") or {}))
+    return text
+
+
+def paths_text(summary: dict) -> str:
+    """The protocol row of the architectures without a path from input to output
+    (``stats.require_path``, summary.json's ``require_path``)."""
+    record = summary.get("require_path")
+    if not record:
+        return NOT_RECORDED
+    counts = record.get("without_path")
+    if record.get("required"):
+        return ("Dropped before every statistic (stats.require_path: true), as the rank-based "
+                "authors' search space leaves them out: " + per_dataset(counts or {}))
+    if counts is None:
+        return ("Kept (stats.require_path: false); not counted, as the scores table names no "
+                "search space")
+    return ("Kept and ranked with the others (stats.require_path: false); without a path: "
+            + per_dataset(counts))
 
 
 def _joined(values, default: str = NOT_RECORDED) -> str:
@@ -44,7 +99,8 @@ def _joined(values, default: str = NOT_RECORDED) -> str:
     return ", ".join(values) if values else default
 
 
-def _per_dataset(mapping: dict) -> str:
+def per_dataset(mapping: dict) -> str:
+    """"CIFAR-10: 1000; CIFAR-100: 1000": one value per data set, under the data set's title."""
     return "; ".join(f"{DATASET_TITLES.get(d, d)}: {v}" for d, v in mapping.items()) or \
         NOT_RECORDED
 
@@ -57,7 +113,7 @@ def _image_text(images: dict) -> str:
         count = (f", {info['n_images']} images ({info['n_labelled']} labelled)"
                  if "n_images" in info else "")
         parts[dataset] = f"{kind.replace('_', ' ')} {where}".strip() + count
-    return _per_dataset(parts)
+    return per_dataset(parts)
 
 
 def _protocol_scoring(scored: dict, config: dict) -> list[tuple[str, str, str]]:
@@ -101,11 +157,14 @@ def protocol_table(summary: dict, stats: dict[str, pd.DataFrame], scored: dict,
     spaces = scored.get("space") or ([run["space"]] if run.get("space") else [])
     rows = [("Experiment", run.get("experiment", NOT_RECORDED), "configuration"),
             ("Search space", _joined([SPACE_TITLES.get(s, s) for s in spaces]), "scores table"),
-            ("Architectures per data set", _per_dataset(summary.get("n_archs", {})),
+            ("Architectures per data set", per_dataset(summary.get("n_archs", {})),
              "statistics"),
             ("Architecture sample seed", str(run.get("sample_seed", NOT_RECORDED)),
              "configuration")]
     rows += _protocol_scoring(scored, run.get("protocol", {}))
+    rows += [("Seeds per architecture", seeds_text(summary), "statistics"),
+             ("Architectures without a path from input to output", paths_text(summary),
+              "statistics")]
     rows.append(("Images", _image_text(run.get("images", {})), "configuration, image files"))
     rows += [("Scores", f"{len(summary.get('scores', []))}: {_joined(summary.get('scores'))}",
               "statistics"),
@@ -168,15 +227,20 @@ def protocol_tex(table: pd.DataFrame, papers: pd.DataFrame) -> str:
 
 def section(doc: Document) -> str:
     """How correlations are computed, then the protocol table."""
+    dropped = (doc.summary.get("require_path") or {}).get("required")
     return ("\\section{Run: protocol and scale}\n"
             "Correlations are Kendall $\\tau_b$ and Spearman $\\rho$ with test accuracy (200 "
             "epochs, mean over training seeds) unless a table says validation accuracy. "
             "Non-finite scores are ranked last (worst in the score's direction) or dropped, "
-            "as each table says, with their counts. Scores computed with several seeds are "
-            "averaged per architecture before ranking. ``Above the median'' holds the "
-            "architectures scoring strictly better than the median score. Signs are kept.\n"
+            "as each table says, with their counts. In this run every score of an "
+            f"architecture is {tex_escape(seeds_phrase(doc.summary))}, and every statistic "
+            "ranks that value. Architectures without a path from input to output are "
+            + ("dropped before every statistic, as the rank-based authors' search space "
+               "leaves them out" if dropped else "kept and ranked with the others")
+            + " (\\texttt{stats.require\\_path}; their counts are in the table). ``Above the "
+            "median'' holds the architectures scoring strictly better than the median score. "
+            "Signs are kept.\n"
             + doc.table("protocol"))
-
 
 
 def tables(inputs: RunInputs) -> Tables:

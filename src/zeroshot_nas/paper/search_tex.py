@@ -1,8 +1,10 @@
-"""The search tables' LaTeX: our runs beside the quoted ones, and their notes."""
+"""The search tables' LaTeX: our runs beside the quoted ones, their notes, and which of our
+methods a quoted row is (:func:`method_key`)."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -11,6 +13,13 @@ from zeroshot_nas.spaces.common import DATASET_TITLES, SPACE_TITLES
 from .tex import tex_escape as _tex
 
 DATASETS = tuple(DATASET_TITLES)
+
+
+def method_key(method: str) -> str:
+    """Common key of one of our method labels and the papers' name for the same method."""
+    key = method.lower().replace(",", "").replace("naswot v1", "jacob_cov")
+    key = re.sub(r"^rl$", "reinforce", key)  # the rank-based paper's name for REINFORCE
+    return re.sub(r"^rk\b", "rank", key)
 
 
 def _fmt(mean: float, std: float, digits: int = 2) -> str:

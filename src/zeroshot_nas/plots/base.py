@@ -81,20 +81,14 @@ def with_interval(row: pd.Series | None, digits: int = 2) -> str:
 
 
 def has_path(arch: str) -> bool:
-    """Whether an NB201 cell connects its input to its output through edges other than
-    ``none`` (without such a path the network's output ignores its input). Strings that
-    are not NB201 cells count as connected."""
-    from zeroshot_nas.spaces import nb201
+    """Whether an NB201 cell connects its input to its output (:func:`spaces.nb201.has_path`);
+    strings that are not NB201 cells (the size space's) count as connected."""
+    from zeroshot_nas.spaces import ArchError, nb201
 
     try:
-        ops = nb201.parse_ops(arch)
-    except ValueError:
+        return nb201.has_path(arch)
+    except ArchError:
         return True
-    reach = {0}
-    for (target, source), op in zip(nb201.EDGES, ops, strict=True):
-        if op != "none" and source in reach:
-            reach.add(target)
-    return nb201.NUM_NODES - 1 in reach
 
 
 def left_out_text(wide: pd.DataFrame, score: str, plotted: np.ndarray,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from zeroshot_nas.paper.published import load_published as published_values
-from zeroshot_nas.paper.search_tex import notes_latex, to_latex
+from zeroshot_nas.paper.search_tex import method_key, notes_latex, to_latex
 from zeroshot_nas.spaces.common import DATASET_TITLES, SPACE_TITLES
 
 from .runner import TRAINING_BASED
@@ -354,22 +354,15 @@ def _bohb_notes(training_based: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _match_key(method: str) -> str:
-    """Common key of one of our method labels and the papers' name for the same method."""
-    key = method.lower().replace(",", "").replace("naswot v1", "jacob_cov")
-    key = re.sub(r"^rl$", "reinforce", key)  # the rank-based paper's name for REINFORCE
-    return re.sub(r"^rk\b", "rank", key)
-
-
 def compare_published(table: pd.DataFrame) -> pd.DataFrame:
     """Our value, the printed value and the difference (ours − printed) for every method
     present on both sides, per data set and split."""
     ours = table[table["source"] == "this run"]
     pub = table[table["source"] == "published"]
-    pub_by_key = {_match_key(m): r for m, (_, r) in zip(pub["method"], pub.iterrows(), strict=True)}
+    pub_by_key = {method_key(m): r for m, (_, r) in zip(pub["method"], pub.iterrows(), strict=True)}
     rows = []
     for _, r in ours.iterrows():
-        p = pub_by_key.get(_match_key(r["method"]))
+        p = pub_by_key.get(method_key(r["method"]))
         if p is None:
             continue
         for ds in DATASETS:

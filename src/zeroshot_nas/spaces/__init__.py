@@ -44,6 +44,7 @@ __all__ = [
     "count_params_m",
     "flops_m",
     "get_dataset",
+    "has_path",
     "parse_arch",
     "params_m",
 ]
@@ -64,6 +65,14 @@ def space_module(space: str) -> ModuleType:
 def parse_arch(space: str, arch: str) -> str:
     """Validate ``arch`` in ``space`` and return its canonical string (ArchError if bad)."""
     return space_module(space).parse_arch(arch)
+
+
+def has_path(space: str, arch: str) -> bool:
+    """Whether ``arch``'s output depends on its input: a NAS-Bench-201 cell can cut every
+    path (edges ``none``, :func:`nb201.has_path`); every architecture of the other spaces
+    has one. ValueError for an unknown space, :class:`ArchError` for a bad NB201 string."""
+    space_module(space)
+    return nb201.has_path(arch) if space == "nb201" else True
 
 
 def arch_id(space: str, arch: str) -> str:

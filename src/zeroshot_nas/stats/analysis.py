@@ -19,7 +19,7 @@ import pandas as pd
 from zeroshot_nas import io
 from zeroshot_nas.config import schema_default
 from zeroshot_nas.spaces.common import DATASETS
-from zeroshot_nas.stats import core, crosscheck, seeds
+from zeroshot_nas.stats import connectivity, core, crosscheck, seeds
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class StatsConfig:
     rank_combination: tuple[str, ...] = _stats_default("rank_combination")
     seed: int = _stats_default("seed")
     seed_aggregation: str = _stats_default("seed_aggregation")
+    require_path: bool = _stats_default("require_path")
     confidence: float = 0.95
     # None: directions and bounds from the proxy registry (tests pass explicit ones)
     info: Callable[[str], ScoreInfo] | None = None
@@ -95,7 +96,8 @@ class StatsConfig:
         return cls(bootstrap=stats["bootstrap"], best_of_n=stats["best_of_n"],
                    best_of_runs=stats["best_of_runs"],
                    rank_combination=tuple(stats["rank_combination"]), seed=stats["seed"],
-                   seed_aggregation=stats["seed_aggregation"])
+                   seed_aggregation=stats["seed_aggregation"],
+                   require_path=stats["require_path"])
 
     def score_info(self, name: str) -> ScoreInfo:
         return (self.info or registry_info)(name)
@@ -334,7 +336,7 @@ def compute_stats(
     cfg = cfg or StatsConfig()
     check_columns(df)
     notes: list[str] = []
-    scored = quality_rows(df)
+    scored, paths = connectivity.drop_without_path(quality_rows(df), cfg.require_path)
     datasets = ordered_datasets(scored["dataset"].unique())
     names = sorted(scored["score"].unique())
     infos = {n: cfg.score_info(n) for n in names}
@@ -371,6 +373,7 @@ def compute_stats(
         notes += [f"freerea_check {r.dataset} {r.freerea_metric}: {r.note}"
                   for r in check.itertuples() if r.note]
     summary = _summary(scored, datasets, names, combo, cfg, notes)
+    summary["require_path"] = paths
     if freerea is not None:
         summary["freerea_check"] = crosscheck.DESCRIPTION
     for note in notes:

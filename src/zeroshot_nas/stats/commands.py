@@ -32,6 +32,7 @@ def _stats(args: argparse.Namespace) -> int:
         rank_combination=tuple(args.rank_combination),
         seed=args.seed,
         seed_aggregation=args.seed_aggregation,
+        require_path=args.require_path,
     )
     tables, summary = analysis.compute_stats(df, cfg, benchmark=benchmark, timings=timings)
     analysis.write_stats(tables, summary, args.out)
@@ -58,4 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=d.seed, help="seed of bootstrap and sampling")
     p.add_argument("--seed-aggregation", choices=seeds.AGGREGATIONS, default=d.seed_aggregation,
                    help="how the values of several scoring seeds become one per architecture")
+    p.add_argument("--require-path", action=argparse.BooleanOptionalAction,
+                   default=d.require_path,
+                   help="drop architectures without a path from input to output first")
     p.set_defaults(func=_stats)

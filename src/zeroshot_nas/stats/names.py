@@ -13,7 +13,7 @@ PARAMETERS_SCORING = {
 }
 # rank-based Table 1 rows (+ NI and the rank combination, as the issue asks).
 RANK_BASED = {
-    "ntk": "NTK", "snip": "Snip", "fisher": "Fisher", "grasp": "Grasp", "naswot": "NASWOT",
+    "ntk": "NTK", "ntk_rb": "NTK (RB code)", "snip": "Snip", "fisher": "Fisher", "grasp": "Grasp", "naswot": "NASWOT",
     "synflow": "SynFlow", "logsynflow": "LogSynFlow", "ni": "NI",
     "rank_combination": "Rank comb.",
 }
