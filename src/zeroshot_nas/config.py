@@ -7,6 +7,7 @@ any job starts, with a message that names the offending key.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import logging
 from collections.abc import Iterable
@@ -58,6 +59,21 @@ def load_schema(schema_path: Path | str | None = None) -> dict:
 @cache
 def _schema() -> dict:
     return load_schema()
+
+
+# The largest seed any setting takes (the schema's $defs/seed).
+MAX_SEED: int = _schema()["$defs"]["seed"]["maximum"]
+
+
+def seed_argument(text: str) -> int:
+    """An argparse type: a seed from 0 to MAX_SEED (the configuration's range)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{seed} is outside 0..{MAX_SEED}")
+    return seed
 
 
 def schema_property(section: str, key: str) -> dict:
@@ -151,10 +167,15 @@ def _check_experiment(config: dict, name: str, e: dict) -> None:
         bad = [v for v in e[field] if not isinstance(v, int) or isinstance(v, bool)]
         if bad:
             raise ConfigError(f"config key '{key}.{field}': {bad} — seeds are integers (0, 1, ...)")
-    if e["ntk_batch_size"] > e["batch_size"]:
-        raise ConfigError(f"config key '{key}.ntk_batch_size': {e['ntk_batch_size']} is larger "
-                          f"than the batch ({e['batch_size']} images); the NTK is formed on the "
-                          "batch's first ntk_batch_size images")
+    check_ntk_batch_size(e["ntk_batch_size"], e["batch_size"], f"config key '{key}.ntk_batch_size'")
+
+
+def check_ntk_batch_size(ntk_batch_size: int, batch_size: int, name: str) -> None:
+    """The NTK sub-batch must fit in the batch (configuration and command line alike);
+    ``name`` is how the user gave it (a config key, an option)."""
+    if ntk_batch_size > batch_size:
+        raise ConfigError(f"{name}: {ntk_batch_size} is larger than the batch ({batch_size} "
+                          "images); the NTK is formed on the batch's first ntk_batch_size images")
 
 
 def check_devices(config: dict, local_run: bool) -> None:

@@ -101,13 +101,12 @@ def sample_archs(smk: Any) -> None:
 
 
 def _score(smk: Any, archs: list[str], seed: int, mode: str, cache_dir: str) -> None:
-    import torch
-
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import resolve_device
     from zeroshot_nas.scoring import score_archs
 
-    torch.set_num_threads(smk.threads)
+    # The protocol's thread count, not the job's: Snakemake scales a job's threads down to
+    # --cores, and the values must not depend on it.
     settings = smk.params.protocol
     device = resolve_device(settings["device"]).type
     protocol = Protocol.from_experiment(settings, seed=seed, device=device)
@@ -178,8 +177,7 @@ def search(smk: Any) -> None:
     if smk.params.live:
         live = live_scorer_for(smk.params.space, smk.wildcards.dataset, smk.params.score_seed,
                                settings.score_names(smk.wildcards.algorithm),
-                               smk.input.images, smk.params.cache_dir, smk.params.protocol,
-                               smk.threads)
+                               smk.input.images, smk.params.cache_dir, smk.params.protocol)
     runs = run_search(
         smk.wildcards.algorithm, space=smk.params.space, dataset=smk.wildcards.dataset,
         runs=smk.params.search["runs"], seed=smk.params.search["seed"],

@@ -9,9 +9,10 @@ parameter families). It is planned once from the ``parts`` the requested scores 
 which the runner passes in. Passes used by one family only live in that family's module and
 go through :meth:`shared` like any other.
 
-``fused`` contexts serve every requested score (channels_last on CPU for the forward-only
-passes); ``standalone`` contexts serve one score with its own passes, NCHW, as the
-reference implementations run them.
+``fused`` contexts serve every requested score (channels_last on CPU for NI's forward-only
+noisy pass); ``standalone`` contexts serve one score with its own passes, NCHW, as the
+reference implementations run them. Each pass runs the same way whatever scores share it,
+so a score's value does not depend on which others were requested with it.
 
 Timing: a score's seconds are its own work plus, for every shared pass it used, that pass's
 time divided by the number of scores that used it. Pass times are exclusive (a nested pass
@@ -149,8 +150,10 @@ class ArchContext:
 
     def layout(self, x: torch.Tensor, gradients: bool) -> torch.Tensor:
         """The memory layout of a fused pass's input: channels_last on CPU for passes that
-        compute no gradient, NCHW for every pass that does (unless the protocol's
-        ``gradient_layout`` asks for channels_last: faster, less exact).
+        never compute a gradient (``gradients=False``: NI's noisy forward), NCHW for every
+        pass that may (the first-order pass, whatever its users, and GraSP's), unless the
+        protocol's ``gradient_layout`` asks for channels_last: faster, less exact. A pass has
+        one layout whatever scores share it, so a value never depends on its company.
 
         channels_last speeds up CPU forwards, but its float32 convolution and BatchNorm
         backward kernels lose precision: against float64 on 21 NB201 networks, fused
@@ -241,7 +244,10 @@ class ArchContext:
             for index, m in enumerate(weight_layers(net)):
                 handles.append(m.register_forward_hook(
                     lambda _m, _i, out, _a=acts, _k=index: _a.append((_k, out))))
-        x = self.layout(self.x, gradients=need_j or need_ce).detach().requires_grad_(need_j)
+        # Always the gradient passes' layout, whatever is requested of this pass: a value must
+        # not depend on the scores that share it (naswot alone ran channels_last, naswot
+        # beside a gradient score NCHW, and the two rounded differently).
+        x = self.layout(self.x, gradients=True).detach().requires_grad_(need_j)
         try:
             t0 = time.perf_counter()
             with torch.enable_grad() if need_j or need_ce else torch.inference_mode():

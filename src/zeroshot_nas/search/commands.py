@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from zeroshot_nas import io
-from zeroshot_nas.config import schema_default, schema_default_root
+from zeroshot_nas.config import schema_default, schema_default_root, seed_argument
 from zeroshot_nas.proxies.commands import add_protocol_options
 
 from . import algorithms as alg
@@ -67,10 +67,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output Parquet of runs")
     p.add_argument("--runs", type=int, default=schema_default("search", "runs"),
                    help="independent runs (papers 100)")
-    p.add_argument("--seed", type=int, default=schema_default("search", "seed"),
+    p.add_argument("--seed", type=seed_argument, default=schema_default("search", "seed"),
                    help="base seed; run r uses [seed, r]")
     p.add_argument(
-        "--score-seed", type=int, help="scoring seed of the scores table (default: its smallest)"
+        "--score-seed", type=seed_argument, help="scoring seed of the scores table (default: its smallest)"
     )
 
 
@@ -194,7 +194,6 @@ def _add_live_options(p: argparse.ArgumentParser) -> None:
     live.add_argument("--images", type=Path, help="prepared images (data/images/<dataset>.npz)")
     live.add_argument("--cache-dir", type=Path, default=Path(schema_default_root("cache_dir")))
     add_protocol_options(live)
-    live.add_argument("--threads", type=int, default=1, help="torch threads for live scoring")
 
 
 def _add_search_tables_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -266,10 +265,10 @@ def _live_scorer(args: argparse.Namespace, names: list[str]):
         raise ValueError("--live needs --images (the prepared <dataset>.npz)")
     settings = {"batch_size": args.batch_size, "bn_mode": args.bn_mode, "dtype": args.dtype,
                 "init": args.init, "kaiming_mode": args.kaiming_mode, "device": args.device,
-                "ntk_batch_size": args.ntk_batch_size}
+                "ntk_batch_size": args.ntk_batch_size, "threads": args.threads}
     seed = 0 if args.score_seed is None else args.score_seed
     return live_scorer_for(args.space, args.dataset, seed, names, args.images, args.cache_dir,
-                           settings, args.threads)
+                           settings)
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -317,16 +317,14 @@ def settings_dict(settings: SearchSettings) -> dict:
 
 
 def live_scorer_for(space: str, dataset: str, seed: int, names: list[str], images, cache_dir,
-                    protocol_settings: dict, threads: int) -> LiveScorer:
-    """The live scorer of a search: the experiment's protocol, its cache and images."""
-    import torch
-
+                    protocol_settings: dict) -> LiveScorer:
+    """The live scorer of a search: the experiment's protocol (its thread count included),
+    its cache and images."""
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import resolve_device
 
     from .evaluators import proxy_live_scorer
 
-    torch.set_num_threads(threads)
     device = resolve_device(protocol_settings["device"]).type
     protocol = Protocol.from_experiment(protocol_settings, seed=seed, device=device)
     return proxy_live_scorer(space, dataset, seed, names, images, cache_dir, protocol=protocol)

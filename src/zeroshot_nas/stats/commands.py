@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from zeroshot_nas.config import seed_argument
 from zeroshot_nas.stats import analysis
 
 log = logging.getLogger(__name__)
@@ -54,5 +55,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--best-of-runs", type=int, default=d.best_of_runs, help="runs of best-of-N")
     p.add_argument("--rank-combination", nargs="*", default=list(d.rank_combination),
                    help="scores summed by rank into the rank_combination score")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed of bootstrap and sampling")
+    p.add_argument("--seed", type=seed_argument, default=d.seed, help="seed of bootstrap and sampling")
     p.set_defaults(func=_stats)
