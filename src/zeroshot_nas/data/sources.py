@@ -205,13 +205,27 @@ def file_hash(path: str | Path, algorithm: str = "sha256") -> str:
 
 
 def verify(path: str | Path, source: Source) -> None:
-    """Raise ``DownloadError`` unless ``path`` has the registered hash of ``source``."""
+    """Raise ``DownloadError`` unless ``path`` has the registered hash of ``source``.
+
+    Readers call it on every read: a file changed after its download was verified is
+    refused, with what to do about it."""
     actual = file_hash(path, source.algorithm)
     if actual != source.digest:
         raise DownloadError(
             f"{source.algorithm} mismatch for {source.key} ({path}): expected {source.digest}, "
-            f"got {actual}"
+            f"got {actual}. The file changed after it was downloaded and verified: delete it "
+            "and run again to fetch it anew"
         )
+
+
+def registered_source(path: str | Path, registry: dict[str, Source]) -> Source | None:
+    """The registry entry whose location ``<owner>/<repo>/<commit>/<path>`` (``relpath``)
+    ``path`` ends with, as every download and mirror copy does; None if there is none."""
+    text = Path(path).as_posix()
+    for source in registry.values():
+        if text == source.relpath.as_posix() or text.endswith("/" + source.relpath.as_posix()):
+            return source
+    return None
 
 
 def resolve_mirror(mirror: str | Path | None) -> Path | None:
