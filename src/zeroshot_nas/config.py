@@ -50,6 +50,28 @@ def _validator_with_defaults(schema: dict) -> jsonschema.protocols.Validator:
     return extended(schema)
 
 
+def read_yaml(path: str | Path, what: str = "configuration file") -> dict:
+    """A YAML mapping from ``path``; a missing file, a syntax error (with its line and
+    column) or a non-mapping is a one-line ConfigError naming the file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} {path} is a folder, not a file") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{what} {path} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} holds a {type(data).__name__}, not a mapping of keys")
+    return data
+
+
 def load_schema(schema_path: Path | str | None = None) -> dict:
     path = Path(schema_path) if schema_path else DEFAULT_SCHEMA
     with open(path, encoding="utf-8") as handle:

@@ -16,6 +16,8 @@ rule search:
         protocol=lambda w: experiment(w).protocol,
         score_seed=lambda w: experiment(w).seeds[0],
         cache_dir=PLAN.cache_dir,
+        definitions=PLAN.search_definitions(),
+        made_of=lambda w: experiment(w).fingerprint,
     threads: job_resources("threads")
     resources:
         mem_mb=job_resources("mem_mb"),
@@ -46,6 +48,7 @@ rule search_tables:
         ),
     params:
         space=PLAN.experiments[PLAN.report].space,
+        made_of=PLAN.experiments[PLAN.report].fingerprint,
     log:
         f"logs/{PLAN.report}/search_tables.log",
     conda:

@@ -35,7 +35,6 @@ from urllib.parse import quote, urlparse
 
 import jsonschema
 import pooch
-import yaml
 from tqdm import tqdm
 
 from zeroshot_nas.errors import UserError
@@ -170,9 +169,10 @@ def load_registry(path: str | Path | None = None) -> dict[str, Source]:
     Checks the schema, unique keys, and that every GitHub entry's ``url`` is exactly the
     raw URL of its pinned ``owner/repo/commit/path``.
     """
+    from zeroshot_nas.config import read_yaml
+
     reg_path = Path(path) if path is not None else default_registry_path()
-    with reg_path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    raw = read_yaml(reg_path, "source registry")
     try:
         jsonschema.validate(raw, _SCHEMA)
     except jsonschema.ValidationError as err:

@@ -17,15 +17,9 @@ RATE_WINDOW_S = 3600.0
 
 def load_config(path: str | Path) -> dict:
     """A configuration file, validated, with every default filled in."""
-    from zeroshot_nas.config import ConfigError, validate_config
+    from zeroshot_nas.config import read_yaml, validate_config
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle) or {}
-    except yaml.YAMLError as err:
-        # The parser's message carries the line and column.
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    return validate_config(config)
+    return validate_config(read_yaml(path))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
