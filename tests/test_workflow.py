@@ -245,6 +245,23 @@ def test_unsetting_the_mirror_reruns_no_download(finished_run, snakemake_exe):
     assert dry_run_jobs(snakemake_exe, workdir, env, "--configfile", str(unset)) == {}
 
 
+def test_an_offline_rerun_of_a_download_keeps_the_verified_file(finished_run, snakemake_exe):
+    # Issue 20: offline, a re-run download deleted its verified file before failing.
+    workdir, env = finished_run
+    download = next((workdir / "data" / "downloads").rglob("*.csv"))
+    before = download.read_bytes()
+    target = str(download.relative_to(workdir))
+    offline = env | {"ZEROSHOT_NAS_DOWNLOAD_BASE": "http://127.0.0.1:9",
+                     "ZEROSHOT_NAS_DOWNLOAD_TIMEOUT": "2"}
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["data"]["mirror"] = None
+    no_mirror = workdir / "offline.yaml"
+    no_mirror.write_text(yaml.safe_dump(config))
+    run_snakemake(snakemake_exe, workdir, offline, target, "--forcerun", target,
+                  "--configfile", str(no_mirror))
+    assert download.read_bytes() == before
+
+
 def test_threads_are_tracked_whatever_cores_the_jobs_get(finished_run, snakemake_exe):
     workdir, env = finished_run
     config = yaml.safe_load((workdir / "config.yaml").read_text())
