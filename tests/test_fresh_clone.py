@@ -88,9 +88,9 @@ def test_a_checkout_under_a_folder_with_a_space_runs_its_rules(tmp_path, shared_
                   if s.group == "benchmark")
     download = f"data/downloads/{source.relpath.as_posix()}"
     out = subprocess.run(
-        [str(python), "-m", "snakemake", "--profile", "profiles/default", "--cores", "1",
-         "--configfile", str(tmp_path / "run config" / "config.yaml"), download,
-         "results/tiny/archs.txt"],
+        [str(python), "-m", "snakemake", download, "results/tiny/archs.txt", "--profile",
+         "profiles/default", "--cores", "1", "--configfile",
+         str(tmp_path / "run config" / "config.yaml")],
         cwd=clone, env=env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert (clone / download).is_file()
