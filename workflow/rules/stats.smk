@@ -11,7 +11,7 @@ rule time_standalone:
         space=lambda w: experiment(w).space,
         protocol=lambda w: experiment(w).protocol,
         proxies=lambda w: PLAN.timing_proxies(w.exp),
-        definitions=lambda w: PLAN.definitions(PLAN.timing_proxies(w.exp)),
+        definitions=lambda w: PLAN.scoring_definitions(PLAN.timing_proxies(w.exp)),
         n_archs=config["timing"]["n_archs"],
         seed=lambda w: experiment(w).seeds[0],
         cache_dir=PLAN.cache_dir,

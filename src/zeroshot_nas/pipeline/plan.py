@@ -108,7 +108,7 @@ class Plan:
         made_of = {
             "space": e["space"], "datasets": e["datasets"], "seeds": e["seeds"], "n": n,
             "sample_seed": e["sample_seed"], "protocol": {k: e[k] for k in PROTOCOL_KEYS},
-            "definitions": self.definitions(proxies if timed == "all" else {*proxies, *timed}),
+            "definitions": self.scoring_definitions(proxies if timed == "all" else {*proxies, *timed}),
             "images": {d: self.image_identity(d) for d in e["datasets"]},
             "timing": self.config["timing"],
         }
@@ -124,12 +124,12 @@ class Plan:
             sample={"space": e["space"], "n_archs": e["n_archs"], "seed": e["sample_seed"]},
             resources={"threads": e["threads"], "mem_mb": e["mem_mb"], "runtime": e["runtime"],
                        "gpu": int(e["device"] == "cuda")},
-            definitions=self.definitions(proxies),
+            definitions=self.scoring_definitions(proxies),
             fingerprint=fingerprint(made_of),
         )
 
     @staticmethod
-    def definitions(names) -> dict[str, Any]:
+    def scoring_definitions(names) -> dict[str, Any]:
         """Tracked with every scoring job: what the cache checks besides the protocol and
         images (each score's definition, the engine's version) and the torch build."""
         return {"scores": definitions(sorted(names)), "torch": torch_version()}
@@ -137,7 +137,7 @@ class Plan:
     def search_definitions(self) -> dict[str, Any]:
         """The definitions of every score a search may compute live (any registered one)."""
         discover()
-        return self.definitions(REGISTRY)
+        return self.scoring_definitions(REGISTRY)
 
     # ------------------------------------------------------------------- data
     def source_path(self, key: str) -> str:
