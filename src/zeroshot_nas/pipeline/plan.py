@@ -108,7 +108,8 @@ class Plan:
         made_of = {
             "space": e["space"], "datasets": e["datasets"], "seeds": e["seeds"], "n": n,
             "sample_seed": e["sample_seed"], "protocol": {k: e[k] for k in PROTOCOL_KEYS},
-            "definitions": self.scoring_definitions(proxies if timed == "all" else {*proxies, *timed}),
+            "definitions": self.scoring_definitions(
+                proxies if timed == "all" else {*proxies, *timed}),
             "images": {d: self.image_identity(d) for d in e["datasets"]},
             "timing": self.config["timing"],
         }
