@@ -166,13 +166,13 @@ def test_a_cache_folder_that_cannot_be_written_is_an_error_naming_it(tmp_path):
 
 def test_thread_count_and_numerics_environment_are_checked_on_read(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    first = score_archs("nb201", DS, 0, ARCHS[:1], ["synflow"], PROTO, NPZ, cache, None)
-    two = score_archs("nb201", DS, 0, ARCHS[:1], ["synflow"],
+    first = score_archs("nb201", DS, 0, ARCHS[:1], ["params"], PROTO, NPZ, cache, None)
+    two = score_archs("nb201", DS, 0, ARCHS[:1], ["params"],
                       dataclasses.replace(PROTO, threads=2), NPZ, cache, None)
     assert two.attrs["computed"] == 1  # another thread count, another folder
     assert len(json_files(cache)) == 2
     monkeypatch.setattr(scoring, "numerics_environment", lambda _device: "torch 0.0, cpu other")
-    other = score_archs("nb201", DS, 0, ARCHS[:1], ["synflow"], PROTO, NPZ, cache, None)
+    other = score_archs("nb201", DS, 0, ARCHS[:1], ["params"], PROTO, NPZ, cache, None)
     assert other.attrs["computed"] == 1 and first.attrs["computed"] == 1
 
 
