@@ -6,12 +6,19 @@ VENV   ?= .venv
 CORES  ?= all
 BIN     = $(VENV)/bin
 SNAKEMAKE = $(BIN)/snakemake --profile profiles/default --cores $(CORES)
+# `make run CONFIG=workflow/presets/paper.yaml`: another configuration instead of config.yaml.
+# It is validated first: Snakemake reads a --configfile before any workflow code runs, and
+# its own message for a YAML error has no line number (a missing file is its traceback).
+CONFIG ?=
+CONFIG_ARGS = $(if $(CONFIG),--configfile "$(CONFIG)",)
 
+# `make figures EXPERIMENT=default` copies that run's figures into figures/default/.
+EXPERIMENT ?= default
 # The figures README.md shows, copied from the paper-scale run by `make readme-figures`.
-README_RUN ?= results/paper-cpu/figures
+README_EXPERIMENT ?= paper-cpu
 README_FIGURES = ps_fig3 ps_fig4 nwot_fig1_cifar10 ssnr_fig2_cifar10
 
-.PHONY: run test lint venv report clean paper-cpu progress readme-figures
+.PHONY: run test lint venv report clean paper-cpu progress figures readme-figures
 venv: $(VENV)/.installed
 
 # torch is installed on its own first, pinned, so no resolver can pull a CUDA build.
@@ -23,21 +30,26 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: venv
-	$(SNAKEMAKE)
+	$(BIN)/zeroshot-nas validate-config "$(or $(CONFIG),config.yaml)"
+	$(SNAKEMAKE) $(CONFIG_ARGS)
 
 report: venv
-	$(SNAKEMAKE) --report results/report.html
+	$(SNAKEMAKE) $(CONFIG_ARGS) --report results/report.html
 
 # The papers' scale on this CPU (hours; resumable): workflow/presets/paper-cpu.yaml.
-paper-cpu: venv
-	$(SNAKEMAKE) --configfile workflow/presets/paper-cpu.yaml
+paper-cpu:
+	$(MAKE) run CONFIG=workflow/presets/paper-cpu.yaml
 
 progress: venv
 	$(BIN)/zeroshot-nas progress --configfile workflow/presets/paper-cpu.yaml
 
-readme-figures:
-	mkdir -p docs/figures
-	for f in $(README_FIGURES); do cp "$(README_RUN)/$$f.png" "$(README_RUN)/$$f.txt" docs/figures/; done
+# A run never writes figures/: these copy a finished run's figures there, replacing only
+# files an earlier copy wrote (figures/<experiment>/copied.json), never yours.
+figures: venv
+	$(BIN)/zeroshot-nas copy-figures --experiment "$(EXPERIMENT)"
+
+readme-figures: venv
+	$(BIN)/zeroshot-nas copy-figures --experiment "$(README_EXPERIMENT)" --only $(README_FIGURES)
 
 test: venv
 	$(BIN)/python -m pytest -q

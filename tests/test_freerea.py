@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 import os
 import pickle
@@ -13,8 +14,9 @@ import torch
 from conftest import IMAGES, MIRROR
 
 from zeroshot_nas import cli
+from zeroshot_nas.data import freerea
 from zeroshot_nas.data.freerea import FreeREAFormatError, convert_batches, read_batch_file
-from zeroshot_nas.data.sources import load_registry
+from zeroshot_nas.data.sources import DownloadError, load_registry
 
 COMMIT = "a044d1df2c7c2bb7d9b1e901a07a54c39bf7d67f"
 BATCHES = MIRROR / "fracapuano" / "FreeREA" / COMMIT / "data"
@@ -109,3 +111,94 @@ def test_prepare_images_command_writes_the_converted_set(tmp_path):
                      *files, "--out", str(out)]) == 0
     with np.load(out) as npz:
         assert npz["x"].shape == (960, 16, 16, 3) and int((npz["y"] >= 0).sum()) == 106
+
+
+class _Capture(pickle.Unpickler):
+    """Unpickles a batch file into its parts: (storage bytes, offset, size, stride) per
+    tensor, without building anything."""
+
+    def find_class(self, module, name):
+        if (module, name) == ("torch.storage", "_load_from_bytes"):
+            return lambda raw: raw
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return lambda raw, offset, size, stride, *_: (raw, offset, size, stride)
+        return super().find_class(module, name)
+
+
+class _Storage:
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def __reduce__(self):
+        return (torch.storage._load_from_bytes, (self.raw,))
+
+
+class _Tensor:
+    def __init__(self, raw: bytes, offset, size, stride) -> None:
+        self.args = (_Storage(raw), offset, size, stride, False, collections.OrderedDict())
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, self.args)
+
+
+def crafted_batch(path: Path, x_view=None, x_bytes=None) -> Path:
+    """A copy of a real CIFAR-10 batch with x's view (offset, size, stride) or storage bytes
+    replaced, pickled exactly as FreeREA's files are."""
+    with batch_files("cifar10")[0].open("rb") as handle:
+        (x_raw, *x_geometry), y = _Capture(handle).load()
+    x_geometry = x_view or x_geometry
+    with batch_files("cifar10")[0].open("rb") as handle:
+        y_parts = _Capture(handle).load()[1]
+    path.write_bytes(pickle.dumps([_Tensor(x_bytes(x_raw) if x_bytes else x_raw, *x_geometry),
+                                   _Tensor(*y_parts)], protocol=4))
+    return path
+
+
+@pytest.mark.parametrize(("view", "message"), [
+    ((0, (64, 3, 32, 32), (-3072, 1024, 32, 1)), "non-negative integers"),
+    ((-3072, (64, 3, 32, 32), (3072, 1024, 32, 1)), "offset"),
+    ((3072, (64, 3, 32, 32), (3072, 1024, 32, 1)), "reaches past its storage"),
+    ((0, (10**9, 3, 32, 32), (0, 1024, 32, 1)), "reaches past its storage"),
+])
+def test_a_tensor_reaching_outside_its_storage_is_refused(tmp_path, view, message):
+    # Issue 20: negative strides passed, so the reader copied pixels from outside the file's
+    # storage (and a direct read could segfault).
+    evil = crafted_batch(tmp_path / "cifar10__batch64_0", x_view=view)
+    with pytest.raises(FreeREAFormatError, match=f"refusing FreeREA batch {evil}.*{message}"):
+        read_batch_file(evil)
+
+
+def test_the_crafted_file_itself_reads_like_the_original(tmp_path):
+    plain = crafted_batch(tmp_path / "cifar10__batch64_0")
+    assert all(np.array_equal(a, b) for a, b in
+               zip(read_batch_file(plain), read_batch_file(batch_files("cifar10")[0]), strict=True))
+
+
+def test_non_finite_pixels_are_refused(tmp_path):
+    def first_pixel_nan(raw: bytes) -> bytes:
+        data = bytearray(raw)
+        start = len(data) - 64 * 3 * 32 * 32 * 4  # the storage's float32 values come last
+        data[start : start + 4] = np.float32("nan").tobytes()
+        return bytes(data)
+
+    nan = crafted_batch(tmp_path / "cifar10__batch64_0", x_bytes=first_pixel_nan)
+    x, _ = read_batch_file(nan)
+    assert np.isnan(x).sum() == 1
+    with pytest.raises(FreeREAFormatError, match="non-finite"):
+        freerea._cifar_pixels(x, nan)
+
+
+def test_a_registered_batch_changed_after_download_is_refused(tmp_path):
+    # Issue 20: a verified download edited afterwards (labels shifted) was read silently.
+    original = batch_files("cifar10")[0]
+    copy = tmp_path / "downloads" / original.relative_to(MIRROR)
+    copy.parent.mkdir(parents=True)
+    data = bytearray(original.read_bytes())
+    data[-8] = (data[-8] + 1) % 10  # the last label, shifted
+    copy.write_bytes(bytes(data))
+    with pytest.raises(DownloadError, match=f"{copy}.*changed after it was downloaded"):
+        convert_batches("cifar10", [copy])
+    stray = tmp_path / "cifar10__batch64_0"
+    stray.write_bytes(original.read_bytes())
+    with pytest.raises(FreeREAFormatError, match="not a FreeREA batch pinned"):
+        convert_batches("cifar10", [stray])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -68,3 +69,29 @@ def test_default_runs_from_a_fresh_clone_over_http_only(tmp_path, shared_data, s
         "cifar10": 3, "cifar100": 3, "ImageNet16-120": 3}
     assert set(table["status"]) <= {"ok", "nan", "+inf", "-inf"}
 
+
+
+def test_a_checkout_under_a_folder_with_a_space_runs_its_rules(tmp_path, shared_data,
+                                                               snakemake_exe):
+    # Issue 20: with the checkout (and its .venv) under `sp ace/`, every rule failed with
+    # `bash: …/sp: No such file or directory`: Snakemake puts the interpreter's path into
+    # the shell command of a `script:` rule unquoted.
+    from test_workflow import write_config
+
+    clone = fresh_clone(tmp_path / "sp ace" / "zeroshot-nas")
+    (clone / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    python = clone / ".venv" / "bin" / "python"  # a venv under the spaced path, as `make` makes
+    write_config(tmp_path / "run config")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ZEROSHOT_NAS_MIRROR", "PYTHONPATH")}
+    source = next(s for s in load_registry(clone / "data" / "sources.yaml").values()
+                  if s.group == "benchmark")
+    download = f"data/downloads/{source.relpath.as_posix()}"
+    out = subprocess.run(
+        [str(python), "-m", "snakemake", download, "results/tiny/archs.txt", "--profile",
+         "profiles/default", "--cores", "1", "--configfile",
+         str(tmp_path / "run config" / "config.yaml")],
+        cwd=clone, env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert (clone / download).is_file()
+    assert len((clone / "results" / "tiny" / "archs.txt").read_text().split()) == 8

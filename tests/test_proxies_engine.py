@@ -10,6 +10,7 @@ import torch
 from conftest import IMAGES
 from test_proxies import CUT, GOOD, real_batch
 
+from zeroshot_nas import spaces
 from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import REGISTRY, Protocol, score_architecture
 from zeroshot_nas.proxies.runner import context_for, run_score
@@ -255,3 +256,28 @@ def test_channels_last_gradient_passes_are_an_opt_in_with_bounded_error():
     # the option takes effect on the float32 gradient passes, and on nothing in float64
     assert any(fast[n].value != nchw[n].value for n in ("snip", "grad_norm", "jacob_cov"))
     assert fast["synflow"].value == nchw["synflow"].value
+
+
+def test_a_score_has_the_same_bits_whatever_scores_share_its_pass():
+    # Issue 20: naswot alone ran its forward channels_last, naswot beside a gradient score
+    # NCHW, and the two differed in the 7th digit (so did ni); the cache served whichever
+    # was computed first. Three seeded CIFAR-10 architectures that differed before.
+    x, y = draw_batch(IMAGES / "cifar10.npz", "cifar10", 16, 0)
+    batch = (torch.as_tensor(x), torch.as_tensor(y))
+    proto = Protocol(batch_size=16)
+    for arch_id in ("113324", "304244", "411121"):
+        arch = spaces.arch_from_id("nb201", arch_id)
+        alone = _by_name(score_architecture("nb201", arch, "cifar10", batch, ["naswot", "ni"],
+                                            proto))
+        shared = _by_name(score_architecture("nb201", arch, "cifar10", batch,
+                                             ["snip", "naswot", "jacob_cov", "ni"], proto))
+        for name in ("naswot", "ni"):
+            assert alone[name].value == shared[name].value, (arch_id, name)
+
+
+def test_threads_are_part_of_the_protocol_key_and_default_to_one():
+    assert Protocol().threads == 1
+    assert Protocol(threads=1).key() == Protocol().key()
+    assert Protocol(threads=2).key() != Protocol().key()
+    with pytest.raises(ValueError, match="threads"):
+        Protocol(threads=0)

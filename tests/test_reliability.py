@@ -135,3 +135,74 @@ def test_no_rule_runs_a_shell_command(tmp_path):
 def test_draw_batch_of_a_good_file_is_unchanged():
     x, y = draw_batch(SHARED_DATA / "images" / "ImageNet16-120.npz", "ImageNet16-120", 8, 0)
     assert x.shape == (8, 3, 16, 16) and np.all(y >= 0)
+
+
+# ------------------------------------------------------------------------------ issue 20
+
+@pytest.mark.parametrize(("section", "key", "value", "fragment"), [
+    ("stats", "bootstrap", 10**9, "greater than the maximum of 100000"),
+    ("stats", "seed", 2**64, "greater than the maximum of 4294967295"),
+    ("search", "seed", -1, "less than the minimum of 0"),
+])
+def test_settings_out_of_range_are_refused_naming_the_key(section, key, value, fragment):
+    # Issue 20: bootstrap 1e9 passed and died allocating 44.7 GiB; seed 2**64 passed and
+    # failed after the scoring.
+    config = tiny()
+    config.setdefault(section, {})[key] = value
+    with pytest.raises(ConfigError, match=f"config key '{section}.{key}': .*{fragment}"):
+        validate_config(config, SCHEMA)
+
+
+def test_scoring_seeds_out_of_range_are_refused_everywhere():
+    config = tiny()
+    config["experiments"]["tiny"]["seeds"] = [0, 2**64]
+    with pytest.raises(ConfigError, match="'experiments.tiny.seeds.1'"):
+        validate_config(config, SCHEMA)
+    from zeroshot_nas.proxies import Protocol
+
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 4294967295"):
+        Protocol(seed=2**64)
+    out = subprocess.run([sys.executable, "-m", "zeroshot_nas.cli", "sample-archs", "--n", "2",
+                          "--seed", str(2**64), "--out", "x.txt"], capture_output=True, text=True)
+    assert out.returncode == 2 and "outside 0..4294967295" in out.stderr
+
+
+def test_a_yaml_error_in_the_embedded_configuration_names_the_line(tmp_path, snakemake_exe):
+    # Issue 20: Snakemake's own message for the embedded config.yaml has no line number.
+    (tmp_path / "config.yaml").write_text("experiments:\n  default:\n    datasets: [cifar10\n"
+                                          "    n_archs: 4\n")
+    out = subprocess.run([snakemake_exe, "-s", str(REPO_ROOT / "Snakefile"), "--directory",
+                          str(tmp_path), "-n", "--cores", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    assert "config.yaml is not valid YAML at line 4, column 12" in out.stdout + out.stderr
+
+
+def test_an_imagenet16_folder_rewritten_in_place_changes_the_tracked_identity(tmp_path):
+    # Issue 20: files of an imagenet16_dir rewritten in place were "Nothing to be done".
+    import pickle
+
+    from zeroshot_nas.pipeline.plan import Plan
+
+    with np.load(SHARED_DATA / "images" / "ImageNet16-120.npz") as npz:
+        x, y = npz["x"][:20], npz["y"][:20]
+    folder = tmp_path / "imagenet16"
+    folder.mkdir()
+
+    def write_batch(labels):
+        planes = x.transpose(0, 3, 1, 2).reshape(len(x), -1)  # the official layout
+        batch = {"data": planes, "labels": list(labels)}
+        (folder / "val_data").write_bytes(pickle.dumps(batch))
+
+    write_batch(np.where(y >= 0, y + 1, 121))
+    config = tiny()
+    config["data"] = {"images": {"ImageNet16-120": {"imagenet16_dir": str(folder)}},
+                      "sources": str(REPO_ROOT / "data" / "sources.yaml")}
+    config["experiments"]["tiny"]["datasets"] = ["ImageNet16-120"]
+    config = validate_config(config, SCHEMA)
+    before = Plan(config, REPO_ROOT)
+    assert before.image_inputs("ImageNet16-120") == [str(folder / "val_data")]
+    write_batch(np.where(y >= 0, (y + 1) % 120 + 1, 121))  # labels shifted, same size
+    after = Plan(config, REPO_ROOT)
+    assert after.image_identity("ImageNet16-120") != before.image_identity("ImageNet16-120")
+    assert after.experiments["tiny"].fingerprint != before.experiments["tiny"].fingerprint

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA
 
-from zeroshot_nas import spaces
+from zeroshot_nas import scoring, spaces
+from zeroshot_nas.errors import UserError
 from zeroshot_nas.proxies import Protocol, registry
 from zeroshot_nas.score_cache import ScoreCache, make_entry
 from zeroshot_nas.scoring import score_archs
@@ -86,16 +87,93 @@ def test_a_corrupt_file_is_moved_aside_and_recomputed(tmp_path, caplog, damage):
     assert len(list(path.parent.glob(f"{path.name}.corrupt-*"))) == 1
 
 
+IDENTITY = {"space": "nb201", "dataset": DS, "seed": 0, "protocol_key": "k", "batch": "b"}
+
+
 def test_interleaved_writers_merge_instead_of_overwriting(tmp_path):
     # Writer A and B both read the (empty) file, compute, then write: the old
     # read-modify-write lost A's score; merging under the lock keeps both.
-    a, b = ScoreCache(tmp_path), ScoreCache(tmp_path)
+    a, b = ScoreCache(tmp_path, IDENTITY), ScoreCache(tmp_path, IDENTITY)
     a.load("x"), b.load("x")
     definition = {"score": 1, "engine": 1}
-    a.merge("x", {"arch_id": "x"}, "fused", {"naswot": make_entry(1.0, "ok", 0.1, {}, definition)})
-    b.merge("x", {"arch_id": "x"}, "fused", {"synflow": make_entry(2.0, "ok", 0.2, {}, definition)})
-    entries = ScoreCache(tmp_path).load("x")["modes"]["fused"]
+    a.merge("x", "arch", "fused", {"naswot": make_entry(1.0, "ok", 0.1, {}, definition)})
+    b.merge("x", "arch", "fused", {"synflow": make_entry(2.0, "ok", 0.2, {}, definition)})
+    entries = ScoreCache(tmp_path, IDENTITY).load("x")["modes"]["fused"]
     assert set(entries) == {"naswot", "synflow"}
+
+
+def test_a_file_copied_under_another_architecture_is_not_served(tmp_path, caplog):
+    # Issue 20: `cp 113324.json 123214.json` made 123214 be served 113324's values.
+    cache = tmp_path / "cache"
+    first = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    (path,) = json_files(cache)
+    other = ARCHS[1]
+    copy = path.with_name(f"{spaces.arch_id('nb201', other)}.json")
+    copy.write_bytes(path.read_bytes())
+    with caplog.at_level(logging.WARNING):
+        second = score_archs("nb201", DS, 0, [other], ["naswot"], PROTO, NPZ, cache, None)
+    assert second.attrs["computed"] == 1
+    assert second["value"].iloc[0] != first["value"].iloc[0]
+    assert "not this architecture's" in caplog.text and "arch_id" in caplog.text
+    assert len(list(cache.rglob(f"{copy.name}.foreign-*"))) == 1
+
+
+def test_an_entry_moved_into_another_file_fails_its_checksum(tmp_path, caplog):
+    cache = tmp_path / "cache"
+    score_archs("nb201", DS, 0, ARCHS[:2], ["naswot"], PROTO, NPZ, cache, None)
+    one, two = json_files(cache)
+    data_one, data_two = json.loads(one.read_text()), json.loads(two.read_text())
+    data_two["modes"] = data_one["modes"]  # the header stays two's own
+    two.write_text(json.dumps(data_two))
+    with caplog.at_level(logging.WARNING):
+        again = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot"], PROTO, NPZ, cache, None)
+    assert again.attrs["computed"] == 1 and "does not match its checksum" in caplog.text
+
+
+@pytest.mark.parametrize("damage", ["directory", "wrong types", "not a mapping"])
+def test_malformed_files_and_entries_of_any_shape_are_recomputed(tmp_path, caplog, damage):
+    cache = tmp_path / "cache"
+    first = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    (path,) = json_files(cache)
+    data = json.loads(path.read_text())
+    if damage == "directory":
+        path.unlink()
+        path.mkdir()
+    elif damage == "wrong types":
+        data["modes"]["fused"]["naswot"] |= {"value": "199.2", "seconds": None}
+        path.write_text(json.dumps(data))
+    else:
+        path.write_text(json.dumps([data]))
+    with caplog.at_level(logging.WARNING):
+        second = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    assert second.attrs["computed"] == 1 and second["value"].iloc[0] == first["value"].iloc[0]
+    assert str(path) in caplog.text
+
+
+def test_a_cache_folder_that_cannot_be_written_is_an_error_naming_it(tmp_path):
+    cache = tmp_path / "cache"
+    score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    (path,) = json_files(cache)
+    lock = path.parent / ".lock"
+    lock.unlink(missing_ok=True)
+    lock.mkdir()  # a real OSError on the lock, as on a read-only disk
+    # what is cached is still served without writing
+    cached = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    assert cached.attrs["cached"] == 1
+    with pytest.raises(UserError, match=f"cannot write to the score cache folder {path.parent}"):
+        score_archs("nb201", DS, 0, ARCHS[:1], ["synflow"], PROTO, NPZ, cache, None)
+
+
+def test_thread_count_and_numerics_environment_are_checked_on_read(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = score_archs("nb201", DS, 0, ARCHS[:1], ["params"], PROTO, NPZ, cache, None)
+    two = score_archs("nb201", DS, 0, ARCHS[:1], ["params"],
+                      dataclasses.replace(PROTO, threads=2), NPZ, cache, None)
+    assert two.attrs["computed"] == 1  # another thread count, another folder
+    assert len(json_files(cache)) == 2
+    monkeypatch.setattr(scoring, "numerics_environment", lambda _device: "torch 0.0, cpu other")
+    other = score_archs("nb201", DS, 0, ARCHS[:1], ["params"], PROTO, NPZ, cache, None)
+    assert other.attrs["computed"] == 1 and first.attrs["computed"] == 1
 
 
 def _score_in_a_process(args):

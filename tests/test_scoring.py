@@ -103,6 +103,8 @@ def test_resume_after_kill(npz, tmp_path):
         str(npz),
         "--batch-size",
         "8",
+        "--ntk-batch-size",
+        "8",
         "--cache-dir",
         str(cache),
         "--out",
@@ -110,7 +112,8 @@ def test_resume_after_kill(npz, tmp_path):
         "--threads",
         "1",
     ]
-    folder = cache_folder(cache, PROTO, "nb201", DS, batch_digest(*draw_batch(npz, DS, 8, 0)))
+    proto = Protocol(batch_size=8, ntk_batch_size=8)
+    folder = cache_folder(cache, proto, "nb201", DS, batch_digest(*draw_batch(npz, DS, 8, 0)))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
@@ -122,7 +125,7 @@ def test_resume_after_kill(npz, tmp_path):
     done = len(list(folder.glob("*.json")))
     assert 2 <= done < len(archs), f"kill did not land mid-run ({done} of {len(archs)} done)"
     assert not out.exists()  # the table is written only at the end, atomically
-    table = score_archs("nb201", DS, 0, archs, "naswot,jacob_cov,snip", PROTO, npz, cache, out)
+    table = score_archs("nb201", DS, 0, archs, "naswot,jacob_cov,snip", proto, npz, cache, out)
     assert table.attrs["computed"] == len(archs) - done
     assert table.attrs["cached"] == done
     assert len(pd.read_parquet(out)) == 3 * len(archs)
@@ -150,6 +153,11 @@ def test_cli_score_and_errors(npz, tmp_path, capsys):
         str(out),
         "--no-progress",
     ]
+    # Issue 20: the command line took an NTK sub-batch larger than the batch, which the
+    # configuration refuses; the same check now names the option.
+    assert cli_main(base + ["--proxies", "synflow"]) == 2
+    assert "--ntk-batch-size: 16 is larger than the batch (8 images)" in capsys.readouterr().err
+    base += ["--ntk-batch-size", "8"]
     assert cli_main(base + ["--proxies", "synflow,params"]) == 0
     assert len(pd.read_parquet(out)) == 4
     assert cli_main(base + ["--proxies", "synflow,bogus"]) == 2

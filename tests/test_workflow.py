@@ -220,3 +220,119 @@ def test_two_concurrent_experiments_sharing_the_cache_keep_every_score(tmp_path,
     assert len(files) == 8
     kept = {f.stem: set(json.loads(f.read_text())["modes"]["fused"]) for f in files}
     assert all(scores == {"naswot", "synflow", "logsynflow"} for scores in kept.values()), kept
+
+
+# ---------------------------------------------------------------- issue 20: one notion of
+# "up to date". These run after the tests above, on the same finished run.
+
+def dry_run_jobs(snakemake_exe, workdir, env, *extra, snakefile=None) -> dict[str, int]:
+    """Rule -> job count of a dry run (empty when there is nothing to be done)."""
+    cmd = snakemake_cmd(snakemake_exe, workdir, "-n", *extra)
+    if snakefile is not None:
+        cmd[2] = str(snakefile)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    table = out.stdout.split("Job stats:", 1)[-1] if "Job stats:" in out.stdout else ""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)
+            if m[1] != "total"}
+
+
+def test_unsetting_the_mirror_reruns_no_download(finished_run, snakemake_exe):
+    # Issue 20: the mirror was a tracked parameter, so unsetting it re-ran all downloads
+    # (and, offline, deleted verified files). Where bytes come from is not what they are.
+    workdir, env = finished_run
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["data"]["mirror"] = None
+    unset = workdir / "no-mirror.yaml"
+    unset.write_text(yaml.safe_dump(config))
+    assert dry_run_jobs(snakemake_exe, workdir, env, "--configfile", str(unset)) == {}
+
+
+def test_an_offline_rerun_of_a_download_keeps_the_verified_file(finished_run, snakemake_exe):
+    # Issue 20: offline, a re-run download deleted its verified file before failing.
+    workdir, env = finished_run
+    download = next((workdir / "data" / "downloads").rglob("*.csv"))
+    before = download.read_bytes()
+    target = str(download.relative_to(workdir))
+    offline = env | {"ZEROSHOT_NAS_DOWNLOAD_BASE": "http://127.0.0.1:9",
+                     "ZEROSHOT_NAS_DOWNLOAD_TIMEOUT": "2"}
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["data"]["mirror"] = None
+    no_mirror = workdir / "offline.yaml"
+    no_mirror.write_text(yaml.safe_dump(config))
+    run_snakemake(snakemake_exe, workdir, offline, target, "--forcerun", target,
+                  "--configfile", str(no_mirror))
+    assert download.read_bytes() == before
+
+
+def test_threads_are_tracked_whatever_cores_the_jobs_get(finished_run, snakemake_exe):
+    workdir, env = finished_run
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["experiments"]["tiny"]["threads"] = 2
+    changed = workdir / "threads.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    jobs = dry_run_jobs(snakemake_exe, workdir, env, "--configfile", str(changed), "--cores", "1")
+    assert jobs.get("score_shard") == 2 and jobs.get("stats") == 1, jobs
+
+
+def test_missing_or_changed_files_a_user_reads_are_made_again(finished_run, snakemake_exe):
+    # Issue 20: a killed merge_scores (its table gone) and a truncated image file were
+    # "Nothing to be done". The merged table is a final target now, and a prepared file that
+    # no longer has the digest its rule recorded is set aside and prepared anew.
+    workdir, env = finished_run
+    table, npz = workdir / "results/tiny/scores.parquet", workdir / "data/images/cifar10.npz"
+    saved_table, saved_npz = table.read_bytes(), npz.read_bytes()
+    digest = npz.with_name(npz.name + ".sha256").read_bytes()
+    stat = npz.stat()
+    try:
+        table.unlink()
+        npz.write_bytes(saved_npz[: len(saved_npz) // 2])
+        os.utime(npz, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with its old time
+        jobs = dry_run_jobs(snakemake_exe, workdir, env)
+        assert jobs.get("merge_scores") == 1 and jobs.get("prepare_images") == 1, jobs
+        assert len(list(npz.parent.glob("cifar10.npz.changed-*"))) == 1
+    finally:
+        for aside in npz.parent.glob("cifar10.npz.changed-*"):
+            aside.unlink()
+        table.write_bytes(saved_table)
+        npz.write_bytes(saved_npz)
+        npz.with_name(npz.name + ".sha256").write_bytes(digest)
+
+
+def test_a_bumped_score_definition_reruns_its_scoring(finished_run, snakemake_exe, tmp_path):
+    # Issue 20: a score's version bumped in its module was "Nothing to be done". A copy of
+    # the workflow whose synflow has another definition version must re-score.
+    workdir, env = finished_run
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(REPO_ROOT / "Snakefile", repo)
+    for part in ("workflow", "src", "profiles", "envs"):
+        shutil.copytree(REPO_ROOT / part, repo / part,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    module = repo / "src" / "zeroshot_nas" / "proxies" / "synflow.py"
+    text = module.read_text()
+    bumped = text.replace('@register(\n    "synflow",\n', '@register(\n    "synflow",\n    version=99,\n')
+    assert bumped != text
+    module.write_text(bumped)
+    jobs = dry_run_jobs(snakemake_exe, workdir, env, snakefile=repo / "Snakefile")
+    assert jobs.get("score_shard") == 2 and jobs.get("merge_scores") == 1, jobs
+
+
+def test_a_fixed_failure_reruns_what_failed(finished_run, snakemake_exe):
+    # Issue 20: a scoring job failed (cache unwritable), the cause was fixed, and the same
+    # command said "Nothing to be done" (Snakemake records a failed job's parameters, then
+    # deletes its outputs). Last in this module: it leaves the run needing that rerun.
+    workdir, env = finished_run
+    write_config(workdir, proxies=["naswot", "synflow", "logsynflow", "params"])
+    locks = [folder / ".lock" for folder in (workdir / "data/cache/scores").rglob("batch-*")]
+    for lock in locks:
+        lock.unlink(missing_ok=True)
+        lock.mkdir()  # a real OSError on the cache's lock, as on a read-only disk
+    failed = subprocess.run(snakemake_cmd(snakemake_exe, workdir, "results/tiny/scores.parquet"),
+                            capture_output=True, text=True, env=env, timeout=900)
+    assert failed.returncode != 0
+    assert "cannot write to the score cache folder" in failed.stdout + failed.stderr
+    for lock in locks:
+        lock.rmdir()
+    jobs = dry_run_jobs(snakemake_exe, workdir, env)
+    assert jobs.get("score_shard") == 2 and jobs.get("merge_scores") == 1, jobs

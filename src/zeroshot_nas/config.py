@@ -7,6 +7,7 @@ any job starts, with a message that names the offending key.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import logging
 from collections.abc import Iterable
@@ -49,6 +50,28 @@ def _validator_with_defaults(schema: dict) -> jsonschema.protocols.Validator:
     return extended(schema)
 
 
+def read_yaml(path: str | Path, what: str = "configuration file") -> dict:
+    """A YAML mapping from ``path``; a missing file, a syntax error (with its line and
+    column) or a non-mapping is a one-line ConfigError naming the file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} {path} is a folder, not a file") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{what} {path} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} holds a {type(data).__name__}, not a mapping of keys")
+    return data
+
+
 def load_schema(schema_path: Path | str | None = None) -> dict:
     path = Path(schema_path) if schema_path else DEFAULT_SCHEMA
     with open(path, encoding="utf-8") as handle:
@@ -58,6 +81,21 @@ def load_schema(schema_path: Path | str | None = None) -> dict:
 @cache
 def _schema() -> dict:
     return load_schema()
+
+
+# The largest seed any setting takes (the schema's $defs/seed).
+MAX_SEED: int = _schema()["$defs"]["seed"]["maximum"]
+
+
+def seed_argument(text: str) -> int:
+    """An argparse type: a seed from 0 to MAX_SEED (the configuration's range)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{seed} is outside 0..{MAX_SEED}")
+    return seed
 
 
 def schema_property(section: str, key: str) -> dict:
@@ -151,10 +189,15 @@ def _check_experiment(config: dict, name: str, e: dict) -> None:
         bad = [v for v in e[field] if not isinstance(v, int) or isinstance(v, bool)]
         if bad:
             raise ConfigError(f"config key '{key}.{field}': {bad} — seeds are integers (0, 1, ...)")
-    if e["ntk_batch_size"] > e["batch_size"]:
-        raise ConfigError(f"config key '{key}.ntk_batch_size': {e['ntk_batch_size']} is larger "
-                          f"than the batch ({e['batch_size']} images); the NTK is formed on the "
-                          "batch's first ntk_batch_size images")
+    check_ntk_batch_size(e["ntk_batch_size"], e["batch_size"], f"config key '{key}.ntk_batch_size'")
+
+
+def check_ntk_batch_size(ntk_batch_size: int, batch_size: int, name: str) -> None:
+    """The NTK sub-batch must fit in the batch (configuration and command line alike);
+    ``name`` is how the user gave it (a config key, an option)."""
+    if ntk_batch_size > batch_size:
+        raise ConfigError(f"{name}: {ntk_batch_size} is larger than the batch ({batch_size} "
+                          "images); the NTK is formed on the batch's first ntk_batch_size images")
 
 
 def check_devices(config: dict, local_run: bool) -> None:

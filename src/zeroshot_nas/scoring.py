@@ -2,8 +2,8 @@
 
 The cache (:mod:`zeroshot_nas.score_cache`) is written after each architecture, so a killed
 job loses at most the architecture in flight; a rerun with more proxies (or another seed)
-computes only what is missing; a changed protocol, batch of images or score definition
-computes anew.
+computes only what is missing; a changed protocol, batch of images, score definition or
+numerics environment computes anew.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import torch
 from tqdm import tqdm
 
 from zeroshot_nas import io, spaces
-from zeroshot_nas.proxies import Protocol, get_spec, resolve_names
-from zeroshot_nas.proxies.numerics import resolve_device
-from zeroshot_nas.proxies.runner import ENGINE_VERSION, MODES, score_architecture
+from zeroshot_nas.proxies import Protocol, resolve_names
+from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device, torch_threads
+from zeroshot_nas.proxies.registry import definitions
+from zeroshot_nas.proxies.runner import MODES, score_architecture
 from zeroshot_nas.score_cache import ScoreCache, batch_digest, entry_value, make_entry
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,10 @@ def cache_folder(cache_dir: str | Path, protocol: Protocol, space: str, dataset:
             / f"batch-{digest}")
 
 
-def definition(name: str) -> dict[str, int]:
-    """What a cached value of ``name`` was computed with: its score and engine versions."""
-    return {"score": get_spec(name).version, "engine": ENGINE_VERSION}
+def definition(name: str, numerics: str) -> dict[str, Any]:
+    """What a cached value of ``name`` was computed with: its score and engine versions and
+    the numerics environment (``numerics_environment``: torch build and kernels)."""
+    return definitions([name])[name] | {"numerics": numerics}
 
 
 def score_archs(
@@ -79,7 +81,8 @@ def score_archs(
 
     ``seed`` overrides ``protocol.seed`` (it fixes init, batch and noise). One labelled batch
     (``draw_batch(images_npz, dataset, batch_size, seed, labelled=True)``) serves every
-    architecture and score of the run. Returns the table (also when ``out_parquet`` is None).
+    architecture and score of the run, computed with ``protocol.threads`` torch threads.
+    Returns the table (also when ``out_parquet`` is None).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -89,28 +92,29 @@ def score_archs(
     if len(set(canonical)) != len(canonical):
         raise ValueError("the architecture list contains duplicates")
     batch, cache = run_batch(images_npz, space, dataset, protocol, cache_dir)
-    header = {"space": space, "dataset": dataset, "seed": protocol.seed,
-              "protocol": protocol.__dict__ | {"key": protocol.key()}}
+    numerics = numerics_environment(resolve_device(protocol.device))
     rows: list[dict[str, Any]] = []
     computed = cached = 0
     bar = tqdm(canonical, desc=f"score {space}/{dataset}/seed{seed}", unit="arch",
                file=sys.stderr, disable=not progress, mininterval=5.0, dynamic_ncols=True)
-    for arch in bar:
-        ident = spaces.arch_id(space, arch)
-        entries = cached_entries(cache, ident, mode, names)
-        missing = [n for n in names if n not in entries]
-        if missing:
-            fresh = {r.score: make_entry(r.value, r.status, r.seconds, r.extra, definition(r.score))
-                     for r in score_architecture(space, arch, dataset, batch, missing, protocol,
-                                                 mode)}
-            cache.merge(ident, header | {"arch": arch, "arch_id": ident}, mode, fresh)
-            entries.update(fresh)
-            computed += 1
-        else:
-            cached += 1
-        bar.set_postfix(computed=computed, cached=cached, refresh=False)
-        rows += [_row(space, arch, ident, dataset, name, entries[name], mode, protocol)
-                 for name in names]
+    with torch_threads(protocol.threads):
+        for arch in bar:
+            ident = spaces.arch_id(space, arch)
+            entries = cached_entries(cache, ident, mode, names, numerics)
+            missing = [n for n in names if n not in entries]
+            if missing:
+                fresh = {r.score: make_entry(r.value, r.status, r.seconds, r.extra,
+                                             definition(r.score, numerics))
+                         for r in score_architecture(space, arch, dataset, batch, missing,
+                                                     protocol, mode)}
+                cache.merge(ident, arch, mode, fresh)
+                entries.update(fresh)
+                computed += 1
+            else:
+                cached += 1
+            bar.set_postfix(computed=computed, cached=cached, refresh=False)
+            rows += [_row(space, arch, ident, dataset, name, entries[name], mode, protocol)
+                     for name in names]
     bar.close()
     table = pd.DataFrame(rows, columns=COLUMNS)
     _log_statuses(table, len(canonical), computed, cached)
@@ -130,14 +134,20 @@ def run_batch(images_npz: str | Path, space: str, dataset: str, protocol: Protoc
     if not images_npz.exists():
         raise FileNotFoundError(f"image file {images_npz} does not exist")
     x, y = draw_batch(images_npz, dataset, protocol.batch_size, protocol.seed, labelled=True)
-    cache = ScoreCache(cache_folder(cache_dir, protocol, space, dataset, batch_digest(x, y)))
+    digest = batch_digest(x, y)
+    identity = {"space": space, "dataset": dataset, "seed": protocol.seed,
+                "protocol_key": protocol.key(), "batch": digest}
+    cache = ScoreCache(cache_folder(cache_dir, protocol, space, dataset, digest), identity,
+                       protocol=protocol.__dict__)
     return (torch.as_tensor(x), torch.as_tensor(y)), cache
 
 
-def cached_entries(cache: ScoreCache, arch_id: str, mode: str,
-                    names: list[str]) -> dict[str, dict[str, Any]]:
+def cached_entries(cache: ScoreCache, arch_id: str, mode: str, names: list[str],
+                   numerics: str) -> dict[str, dict[str, Any]]:
+    """The usable cached entries of ``names`` (see :meth:`ScoreCache.usable`)."""
     data = cache.load(arch_id)
-    usable = {name: cache.usable(data, mode, name, definition(name)) for name in names}
+    usable = {name: cache.usable(data, arch_id, mode, name, definition(name, numerics))
+              for name in names}
     return {name: entry for name, entry in usable.items() if entry is not None}
 
 

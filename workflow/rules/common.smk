@@ -6,12 +6,12 @@ from pathlib import Path
 
 from snakemake.settings.types import DeploymentMethod
 
-REPO = Path(workflow.basedir)
-sys.path.insert(0, str(REPO / "src"))
-
 from zeroshot_nas.config import ConfigError, check_devices, validate_config  # noqa: E402
 from zeroshot_nas.pipeline.plan import Plan  # noqa: E402
+from zeroshot_nas.pipeline.snakemake_fixes import quote_script_interpreter  # noqa: E402
 from zeroshot_nas.plots import catalog as CATALOG  # noqa: E402 - light: names, no plotting
+
+quote_script_interpreter()
 
 try:
     config = validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -20,6 +20,11 @@ except ConfigError as err:
     raise WorkflowError(f"invalid configuration: {err}") from None
 
 PLAN = Plan(config, REPO)
+# A prepared file changed since its rule wrote it (truncated, edited) is set aside, so this
+# run prepares it anew instead of scoring it or calling it up to date.
+for original, aside in PLAN.set_aside_changed_files():
+    print(f"{original} changed after it was prepared: moved to {aside.name}; it is prepared "
+          "anew", file=sys.stderr)
 ENV = "../../envs/zeroshot-nas.yaml"
 STEP = "../scripts/step.py"
 # Steps import the package from src/ (no install needed in a conda env); `python` is the

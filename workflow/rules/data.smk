@@ -1,15 +1,19 @@
 # Stage 1: verified downloads, the benchmark table, image arrays.
 
 
+# The mirror (data.mirror, $ZEROSHOT_NAS_MIRROR) is where the bytes come from, not what they
+# are: the step reads it from the configuration, untracked, so setting or unsetting it
+# re-runs nothing. update(): a rerun (a changed registry entry) never deletes the verified
+# file before the new one is in, so an offline rerun loses nothing.
 rule fetch_source:
     output:
-        f"{PLAN.downloads}/{{relpath}}",
+        update(f"{PLAN.downloads}/{{relpath}}"),
     wildcard_constraints:
         relpath="|".join(re.escape(s.relpath.as_posix()) for s in PLAN.sources.values()),
     params:
         key=lambda w: PLAN.key_of_download(w.relpath),
+        digest=lambda w: PLAN.sources[PLAN.key_of_download(w.relpath)].known_hash,
         downloads=lambda w, output: output[0][: -len(w.relpath) - 1],
-        mirror=str(PLAN.mirror) if PLAN.mirror else None,
         registry=str(REPO / config["data"]["sources"]),
     log:
         "logs/fetch/{relpath}.log",
@@ -56,9 +60,13 @@ rule prepare_images:
     input:
         lambda w: PLAN.image_inputs(w.dataset),
     output:
-        "data/images/{dataset}.npz",
+        npz="data/images/{dataset}.npz",
+        digest="data/images/{dataset}.npz.sha256",
     params:
         source=lambda w: PLAN.image_source(w.dataset),
+        # the source files by content: a folder rewritten in place prepares anew
+        identity=lambda w: PLAN.image_identity(w.dataset),
+        registry=str(REPO / config["data"]["sources"]),
     log:
         "logs/prepare_images/{dataset}.log",
     conda:

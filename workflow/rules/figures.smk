@@ -16,6 +16,8 @@ rule figures:
             subcategory="Paper figures",
             labels=lambda w: CATALOG.figure_labels(w.name),
         ),
+    params:
+        made_of=PLAN.experiments[PLAN.report].fingerprint,
     log:
         f"logs/{PLAN.report}/figures.log",
     conda:

@@ -30,6 +30,7 @@ rule paper_tables:
         # the report experiment's settings the protocol section states (tracked: a changed
         # setting rewrites the document)
         run=PLAN.paper_run_settings(),
+        made_of=PLAN.experiments[PLAN.report].fingerprint,
     log:
         f"logs/{PLAN.report}/paper_tables.log",
     conda:

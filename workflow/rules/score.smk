@@ -24,6 +24,7 @@ rule score_shard:
         space=lambda w: experiment(w).space,
         protocol=lambda w: experiment(w).protocol,
         proxies=lambda w: experiment(w).proxies,
+        definitions=lambda w: experiment(w).definitions,
         shard_size=lambda w: experiment(w).shard_size,
         cache_dir=PLAN.cache_dir,
     threads: job_resources("threads")
@@ -47,6 +48,8 @@ rule merge_scores:
         benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
     output:
         "results/{exp}/scores.parquet",
+    params:
+        made_of=lambda w: experiment(w).fingerprint,
     log:
         "logs/{exp}/merge_scores.log",
     conda:

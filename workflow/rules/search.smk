@@ -17,6 +17,8 @@ rule search:
         score_seeds=lambda w: list(experiment(w).seeds),
         seed_aggregation=config["stats"]["seed_aggregation"],
         cache_dir=PLAN.cache_dir,
+        definitions=PLAN.search_definitions(),
+        made_of=lambda w: experiment(w).fingerprint,
     threads: job_resources("threads")
     resources:
         mem_mb=job_resources("mem_mb"),
@@ -47,6 +49,7 @@ rule search_tables:
         ),
     params:
         space=PLAN.experiments[PLAN.report].space,
+        made_of=PLAN.experiments[PLAN.report].fingerprint,
     log:
         f"logs/{PLAN.report}/search_tables.log",
     conda:

@@ -11,10 +11,11 @@ rule time_standalone:
         space=lambda w: experiment(w).space,
         protocol=lambda w: experiment(w).protocol,
         proxies=lambda w: PLAN.timing_proxies(w.exp),
+        definitions=lambda w: PLAN.scoring_definitions(PLAN.timing_proxies(w.exp)),
         n_archs=config["timing"]["n_archs"],
         seed=lambda w: experiment(w).seeds[0],
         cache_dir=PLAN.cache_dir,
-    threads: 1
+    threads: job_resources("threads")
     resources:
         mem_mb=job_resources("mem_mb"),
         runtime=job_resources("runtime"),
@@ -35,6 +36,8 @@ rule merge_timing:
         benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
     output:
         "results/{exp}/timing.parquet",
+    params:
+        made_of=lambda w: experiment(w).fingerprint,
     log:
         "logs/{exp}/merge_timing.log",
     conda:
@@ -50,6 +53,7 @@ rule stats:
         directory("results/{exp}/stats"),
     params:
         stats=config["stats"],
+        made_of=lambda w: experiment(w).fingerprint,
     log:
         "logs/{exp}/stats.log",
     conda:

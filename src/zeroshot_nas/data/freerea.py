@@ -5,7 +5,11 @@ storage format (``torch.storage._load_from_bytes``). Unpickling such a file with
 or ``torch.load`` would run whatever globals the file names, so this module reads them with
 two restricted unpicklers that know exactly the handful of globals a tensor needs and build
 NumPy arrays from the raw storage bytes; torch is never called, and any other global is
-refused with an error naming the file. Callers verify the sha256 (``sources.fetch``) first.
+refused with an error naming the file. Every rebuilt tensor is checked before its bytes are
+read (dtype, shape, non-negative strides, storage offset and extent inside the storage), so
+a crafted file cannot make the reader touch memory outside the storage it carries.
+:func:`convert_batches` reads only the batches pinned in ``data/sources.yaml`` and verifies
+each one's sha256 when it reads it (a download changed afterwards is refused).
 
 Content (``/shared/data/README.md`` of the lab, checked by the tests):
 
@@ -19,6 +23,7 @@ Content (``/shared/data/README.md`` of the lab, checked by the tests):
 from __future__ import annotations
 
 import io
+import math
 import pickle
 import struct
 from collections.abc import Sequence
@@ -28,6 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..spaces.common import DATASETS, get_dataset
+from .sources import Source, load_registry, registered_source, verify
 
 # torch's legacy serialization header (torch/serialization.py).
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -108,17 +114,39 @@ def _storage_from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=ref.dtype)
 
 
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_tensor(storage: Any, offset: Any, size: Any, stride: Any) -> None:
+    """Refuse a tensor whose view would read outside its storage (or build a huge array)."""
+    if not isinstance(storage, np.ndarray) or storage.dtype not in map(np.dtype,
+                                                                        _STORAGE_DTYPES.values()):
+        raise _Forbidden("tensor without a storage of a known dtype")
+    if not (isinstance(size, tuple) and isinstance(stride, tuple) and len(size) == len(stride)
+            and len(size) <= 8 and all(map(_is_index, size)) and all(map(_is_index, stride))):
+        raise _Forbidden(f"tensor shape {size!r} / strides {stride!r} are not "
+                         "non-negative integers of equal length")
+    if not _is_index(offset):
+        raise _Forbidden(f"tensor storage offset {offset!r} is not a non-negative integer")
+    numel = math.prod(size)
+    if numel == 0:
+        return
+    extent = offset + sum(st * (n - 1) for st, n in zip(stride, size, strict=True)) + 1
+    if extent > len(storage) or numel > len(storage):
+        raise _Forbidden(f"tensor of shape {size} (strides {stride}, offset {offset}) reaches "
+                         f"past its storage of {len(storage)} elements")
+
+
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=None, *rest):
-    """``torch._utils._rebuild_tensor_v2`` for NumPy: a strided view, copied."""
-    if not isinstance(storage, np.ndarray):
-        raise _Forbidden("tensor without a storage")
-    item = storage.itemsize
-    flat = storage[int(offset) :]
+    """``torch._utils._rebuild_tensor_v2`` for NumPy: a strided view, checked, then copied."""
+    _check_tensor(storage, offset, size, stride)
+    if math.prod(size) == 0:
+        return np.empty(size, dtype=storage.dtype)
     view = np.lib.stride_tricks.as_strided(
-        flat, shape=tuple(size), strides=tuple(s * item for s in stride), writeable=False
+        storage[offset:], shape=size, strides=tuple(s * storage.itemsize for s in stride),
+        writeable=False,
     )
-    if view.size and (np.max(np.array(stride) * (np.array(size) - 1)) >= len(flat)):
-        raise _Forbidden("tensor reaches past its storage")
     return np.array(view)
 
 
@@ -159,6 +187,9 @@ def _cifar_pixels(x: np.ndarray, path: Path) -> np.ndarray:
     if x.dtype != np.float32 or x.ndim != 4 or x.shape[1:] != (3, 32, 32):
         raise FreeREAFormatError(f"FreeREA batch {path}: x is {x.shape} {x.dtype}, "
                                  "expected B x 3 x 32 x 32 float32")
+    if not np.isfinite(x).all():
+        raise FreeREAFormatError(f"FreeREA batch {path}: x holds {int((~np.isfinite(x)).sum())} "
+                                 "non-finite values (NaN or inf), not normalised pixels")
     scaled = (x.astype(np.float64) * CIFAR_STD[:, None, None] + CIFAR_MEAN[:, None, None]) * 255
     pixels = np.rint(scaled)
     if np.abs(scaled - pixels).max() > _PIXEL_TOLERANCE or pixels.min() < 0 or pixels.max() > 255:
@@ -195,15 +226,27 @@ class ConvertedBatches(NamedTuple):
     origin: np.ndarray
 
 
-def convert_batches(dataset: str, paths: Sequence[str | Path]) -> ConvertedBatches:
+def convert_batches(dataset: str, paths: Sequence[str | Path],
+                    registry: dict[str, Source] | None = None) -> ConvertedBatches:
     """The images (uint8 N×H×W×3), labels and origins (file names) of the FreeREA batch files
     of ``dataset``, in file-name order (so the result, and every batch drawn from it, does
-    not depend on the order the files were given in)."""
+    not depend on the order the files were given in).
+
+    Each file must be a batch registered in ``data/sources.yaml`` (found by its path's
+    ending, ``<owner>/<repo>/<commit>/<path>``, as under ``data/downloads`` or a mirror) and
+    is verified against its sha256 before it is unpickled.
+    """
     get_dataset(dataset)
     if not paths:
         raise ValueError(f"no FreeREA batch files given for {dataset}")
+    registry = registry if registry is not None else load_registry()
     xs, ys, origins = [], [], []
     for p in sorted(map(Path, paths), key=lambda path: path.name):
+        source = registered_source(p, registry)
+        if source is None:
+            raise FreeREAFormatError(f"{p} is not a FreeREA batch pinned in data/sources.yaml "
+                                     "(only the registered batches are read)")
+        verify(p, source)
         x, y = read_batch_file(p)
         if y.shape != (len(x),):
             raise FreeREAFormatError(f"FreeREA batch {p}: {y.shape} labels for {len(x)} images")

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..spaces.common import DATASETS, get_dataset
-from .sources import file_hash, load_registry, publish
+from .sources import Source, file_hash, load_registry, publish
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,9 @@ _CIFAR_MEMBERS = {
     "cifar100": ("cifar-100-python", ["train", "test"], b"fine_labels"),
 }
 IMAGENET16_CLASSES = 120
+# The version of what a prepared file holds for the same source files: bump it when the
+# conversion changes, so that the workflow prepares every data set anew.
+PREPARED_VERSION = 1
 _IMAGENET16_FILE = re.compile(r"^(train_data_batch_(\d+)|val_data)$")
 
 
@@ -205,9 +208,12 @@ def load_cifar_tarball(dataset: str, path: str | Path, verify_md5: bool = True) 
     return _check(dataset, images, f"CIFAR tarball {path}")
 
 
-def _imagenet16_files(folder: Path) -> list[Path]:
-    """``train_data_batch_<k>`` in numeric order, then ``val_data``."""
+def imagenet16_files(folder: Path) -> list[Path]:
+    """``train_data_batch_<k>`` in numeric order, then ``val_data`` (none if the folder is
+    missing)."""
     found = []
+    if not folder.is_dir():
+        return []
     for child in folder.iterdir():
         match = _IMAGENET16_FILE.match(child.name)
         if match and child.is_file():
@@ -227,7 +233,7 @@ def load_imagenet16_folder(dataset: str, folder: str | Path) -> ImageSet:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"ImageNet16 folder {folder} not found")
-    files = _imagenet16_files(folder)
+    files = imagenet16_files(folder)
     if not files:
         raise FileNotFoundError(f"ImageNet16 folder {folder} has no train_data_batch_* or "
                                 "val_data files")
@@ -253,7 +259,7 @@ def _detect(dataset: str, source: Path) -> str:
     if source.is_dir():
         if (source / f"{dataset}.npz").is_file():
             return "sample"
-        if _imagenet16_files(source):
+        if imagenet16_files(source):
             return "imagenet16-dir"
         raise FileNotFoundError(f"{source} holds neither {dataset}.npz nor ImageNet16 batches")
     if source.suffix == ".npz":
@@ -268,18 +274,20 @@ def read_images(
     source: str | Path | list[str | Path],
     kind: str | None = None,
     verify_md5: bool = True,
+    registry: dict[str, Source] | None = None,
 ) -> ImageSet:
     """Load ``dataset`` from ``source`` with its per-image origin.
 
     ``kind`` is ``sample``, ``cifar-tarball``, ``imagenet16-dir`` or ``freerea-batches``
-    (then ``source`` is the list of batch files); ``None`` guesses from the path.
+    (then ``source`` is the list of batch files, each verified against ``registry``);
+    ``None`` guesses from the path.
     """
     _check_dataset(dataset)
     if kind == "freerea-batches":
         from .freerea import convert_batches
 
         files = [source] if isinstance(source, str | Path) else list(source)
-        return _check(dataset, ImageSet(*convert_batches(dataset, files)),
+        return _check(dataset, ImageSet(*convert_batches(dataset, files, registry)),
                       f"FreeREA batches of {dataset}")
     source = Path(source)
     if not source.exists():
@@ -320,9 +328,10 @@ def prepare_images(
     source: str | Path | list[str | Path],
     out: str | Path,
     kind: str | None = None,
+    registry: dict[str, Source] | None = None,
 ) -> Path:
     """Load ``dataset`` from ``source`` and write ``out`` (``data/images/<dataset>.npz``)."""
-    images = read_images(dataset, source, kind=kind)
+    images = read_images(dataset, source, kind=kind, registry=registry)
     where = f"{len(source)} FreeREA batch files" if isinstance(source, list) else source
     log.info("%s: %d images (%d labelled) from %s", dataset, len(images.y),
              int((images.y >= 0).sum()), where)

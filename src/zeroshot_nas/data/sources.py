@@ -35,7 +35,6 @@ from urllib.parse import quote, urlparse
 
 import jsonschema
 import pooch
-import yaml
 from tqdm import tqdm
 
 from zeroshot_nas.errors import UserError
@@ -170,9 +169,10 @@ def load_registry(path: str | Path | None = None) -> dict[str, Source]:
     Checks the schema, unique keys, and that every GitHub entry's ``url`` is exactly the
     raw URL of its pinned ``owner/repo/commit/path``.
     """
+    from zeroshot_nas.config import read_yaml
+
     reg_path = Path(path) if path is not None else default_registry_path()
-    with reg_path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    raw = read_yaml(reg_path, "source registry")
     try:
         jsonschema.validate(raw, _SCHEMA)
     except jsonschema.ValidationError as err:
@@ -205,13 +205,27 @@ def file_hash(path: str | Path, algorithm: str = "sha256") -> str:
 
 
 def verify(path: str | Path, source: Source) -> None:
-    """Raise ``DownloadError`` unless ``path`` has the registered hash of ``source``."""
+    """Raise ``DownloadError`` unless ``path`` has the registered hash of ``source``.
+
+    Readers call it on every read: a file changed after its download was verified is
+    refused, with what to do about it."""
     actual = file_hash(path, source.algorithm)
     if actual != source.digest:
         raise DownloadError(
             f"{source.algorithm} mismatch for {source.key} ({path}): expected {source.digest}, "
-            f"got {actual}"
+            f"got {actual}. The file changed after it was downloaded and verified: delete it "
+            "and run again to fetch it anew"
         )
+
+
+def registered_source(path: str | Path, registry: dict[str, Source]) -> Source | None:
+    """The registry entry whose location ``<owner>/<repo>/<commit>/<path>`` (``relpath``)
+    ``path`` ends with, as every download and mirror copy does; None if there is none."""
+    text = Path(path).as_posix()
+    for source in registry.values():
+        if text == source.relpath.as_posix() or text.endswith("/" + source.relpath.as_posix()):
+            return source
+    return None
 
 
 def resolve_mirror(mirror: str | Path | None) -> Path | None:

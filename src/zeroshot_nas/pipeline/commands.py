@@ -9,21 +9,17 @@ from pathlib import Path
 
 import yaml
 
+from zeroshot_nas.config import seed_argument
+
 log = logging.getLogger(__name__)
 RATE_WINDOW_S = 3600.0
 
 
 def load_config(path: str | Path) -> dict:
     """A configuration file, validated, with every default filled in."""
-    from zeroshot_nas.config import ConfigError, validate_config
+    from zeroshot_nas.config import read_yaml, validate_config
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle) or {}
-    except yaml.YAMLError as err:
-        # The parser's message carries the line and column.
-        raise ConfigError(f"{path} is not valid YAML: {err}") from None
-    return validate_config(config)
+    return validate_config(read_yaml(path))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -49,6 +45,7 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     out of the sample, the recent rate and the estimated time left."""
     from zeroshot_nas.config import experiment_proxies
     from zeroshot_nas.proxies import Protocol
+    from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device
     from zeroshot_nas.scoring import cached_entries, run_batch
     from zeroshot_nas.spaces import arch_id
     from zeroshot_nas.spaces.sampling import sample_architectures
@@ -67,8 +64,10 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
             if images.exists():
                 protocol = Protocol.from_experiment(e, seed=seed, device="cpu")
                 _, cache = run_batch(images, e["space"], dataset, protocol, config["cache_dir"])
+                numerics = numerics_environment(resolve_device(protocol.device))
                 stamps = [cache.path(a).stat().st_mtime for a in archs
-                          if len(cached_entries(cache, a, "fused", names)) == len(names)]
+                          if len(cached_entries(cache, a, "fused", names, numerics))
+                          == len(names)]
                 recent = [t for t in stamps if now - t <= RATE_WINDOW_S]
                 row["done"] = len(stamps)
                 if len(recent) >= 2:
@@ -100,7 +99,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser("sample-archs", help="seeded architecture sample, one per line")
     s.add_argument("--space", default="nb201", choices=["nb201", "nats_sss"])
     s.add_argument("--n", required=True, help="number of architectures or 'all'")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=seed_argument, default=0)
     s.add_argument("--out", required=True, help="output file")
     s.set_defaults(func=_cmd_sample)
 

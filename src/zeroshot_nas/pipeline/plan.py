@@ -3,10 +3,22 @@
 The rule files read only this: file paths of downloads and image inputs, the shards of each
 experiment, the settings each rule passes to its step (as tracked ``params``), and the
 final targets. Nothing here runs a job.
+
+One notion of "up to date": whatever makes the score cache compute a value anew (the
+protocol, the exact images, each score's definition version, the engine version, the torch
+build) is a tracked parameter of the jobs that score, and every rule downstream of scoring
+tracks the experiment's :attr:`ExperimentPlan.fingerprint` of all of it. So a change reaches
+every output made from the old state even when an intermediate file is gone (Snakemake
+records a failed job's parameters and then deletes its outputs, and rebuilds a missing
+intermediate only for a consumer that must run). The files a user reads (merged scores,
+timings, prepared images) are final targets, so a missing one is made again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
 import math
 import shutil
 from dataclasses import dataclass, fields
@@ -20,8 +32,11 @@ from zeroshot_nas.config import (
     image_source,
     report_experiment,
 )
+from zeroshot_nas.data.digests import folder_digests, set_aside_if_changed
+from zeroshot_nas.data.images import PREPARED_VERSION, imagenet16_files
 from zeroshot_nas.data.sources import Source, load_registry, resolve_mirror
 from zeroshot_nas.proxies.protocol import Protocol
+from zeroshot_nas.proxies.registry import REGISTRY, definitions, discover
 
 # The protocol fields of an experiment (everything a cached score depends on but the seed),
 # read from the Protocol itself so that a new field reaches the scoring jobs.
@@ -30,6 +45,20 @@ TRAIN_BASED = {"random_train", "rea", "reinforce", "bohb"}
 NB201_TABLE = "data/benchmarks/nb201.parquet"
 NATS_SSS_TABLE = "data/benchmarks/nats_sss.parquet"
 
+
+def torch_version() -> str:
+    """The installed torch build, read without importing torch (its kernels decide the last
+    bits of every score)."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def fingerprint(settings: Any) -> str:
+    """A short, stable digest of JSON-able settings."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,11 @@ class ExperimentPlan:
     protocol: dict[str, Any]
     sample: dict[str, Any]
     resources: dict[str, Any]
+    # what the values are computed with, by code: score and engine versions, the torch build
+    definitions: dict[str, Any]
+    # digest of everything this experiment's scores and timings are made from (settings,
+    # images, definitions): a tracked parameter of every rule downstream of scoring
+    fingerprint: str
 
     @property
     def shards(self) -> list[str]:
@@ -62,12 +96,23 @@ class Plan:
         self.cache_dir = config["cache_dir"]
         self.sources: dict[str, Source] = load_registry(repo / config["data"]["sources"])
         self.report = report_experiment(config)
+        self._identities: dict[str, dict[str, Any]] = {}
         self.experiments = {name: self._experiment(name, e)
                             for name, e in config["experiments"].items()}
         self.latexmk = shutil.which("latexmk")
 
     def _experiment(self, name: str, e: dict) -> ExperimentPlan:
         n = SPACE_SIZES[e["space"]] if e["n_archs"] == "all" else int(e["n_archs"])
+        proxies = tuple(experiment_proxies(e))
+        timed = self.config["timing"]["proxies"]
+        made_of = {
+            "space": e["space"], "datasets": e["datasets"], "seeds": e["seeds"], "n": n,
+            "sample_seed": e["sample_seed"], "protocol": {k: e[k] for k in PROTOCOL_KEYS},
+            "definitions": self.scoring_definitions(
+                proxies if timed == "all" else {*proxies, *timed}),
+            "images": {d: self.image_identity(d) for d in e["datasets"]},
+            "timing": self.config["timing"],
+        }
         return ExperimentPlan(
             name=name,
             space=e["space"],
@@ -75,12 +120,25 @@ class Plan:
             seeds=tuple(e["seeds"]),
             n_archs=n,
             shard_size=e["shard_size"],
-            proxies=tuple(experiment_proxies(e)),
-            protocol={k: e[k] for k in PROTOCOL_KEYS},
+            proxies=proxies,
+            protocol=made_of["protocol"],
             sample={"space": e["space"], "n_archs": e["n_archs"], "seed": e["sample_seed"]},
             resources={"threads": e["threads"], "mem_mb": e["mem_mb"], "runtime": e["runtime"],
                        "gpu": int(e["device"] == "cuda")},
+            definitions=self.scoring_definitions(proxies),
+            fingerprint=fingerprint(made_of),
         )
+
+    @staticmethod
+    def scoring_definitions(names) -> dict[str, Any]:
+        """Tracked with every scoring job: what the cache checks besides the protocol and
+        images (each score's definition, the engine's version) and the torch build."""
+        return {"scores": definitions(sorted(names)), "torch": torch_version()}
+
+    def search_definitions(self) -> dict[str, Any]:
+        """The definitions of every score a search may compute live (any registered one)."""
+        discover()
+        return self.scoring_definitions(REGISTRY)
 
     # ------------------------------------------------------------------- data
     def source_path(self, key: str) -> str:
@@ -152,12 +210,41 @@ class Plan:
             return [f"{value}/{dataset}.npz"]
         if kind == "cifar_tarball" and value != "official":
             return [value]
+        if kind == "imagenet16_dir":
+            return [str(p) for p in imagenet16_files(Path(value))]
         return list(self.image_files(dataset).values())
+
+    def image_identity(self, dataset: str) -> dict[str, Any]:
+        """What the prepared images of ``dataset`` are made of, by content: the registered
+        hashes of downloads, the sha256 of the user's own files (a folder rewritten in place
+        changes it), and the version of the conversion."""
+        if dataset not in self._identities:
+            files = self.image_files(dataset)
+            if files:
+                content = {key: self.sources[key].known_hash for key in files}
+            else:
+                content = folder_digests(self.image_inputs(dataset))
+            self._identities[dataset] = {"source": self.image_source(dataset),
+                                         "content": content, "prepared": PREPARED_VERSION}
+        return self._identities[dataset]
+
+    def prepared_images(self) -> list[str]:
+        return [f"data/images/{d}.npz" for d in self.datasets()]
+
+    def set_aside_changed_files(self) -> list[tuple[str, Path]]:
+        """Move aside every prepared file that changed since its rule wrote it, so that this
+        run makes it anew (:func:`zeroshot_nas.data.digests.set_aside_if_changed`); returns
+        (file, where it went) of each."""
+        moved = [(path, set_aside_if_changed(path)) for path in self.prepared_images()]
+        return [(path, aside) for path, aside in moved if aside is not None]
 
     # ---------------------------------------------------------------- targets
     def final_targets(self) -> list[str]:
-        targets = [NB201_TABLE]
-        targets += [f"results/{name}/stats" for name in self.experiments]
+        targets = [NB201_TABLE, *self.prepared_images()]
+        for name in self.experiments:
+            targets += [f"results/{name}/scores.parquet", f"results/{name}/stats"]
+            if self.config["timing"]["n_archs"] > 0:
+                targets.append(f"results/{name}/timing.parquet")
         report = f"results/{self.report}"
         targets += [f"{report}/figures", f"{report}/paper/generated"]
         if self.config["search"]["enabled"]:

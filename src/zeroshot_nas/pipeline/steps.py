@@ -55,8 +55,13 @@ def fetch_source(smk: Any) -> None:
     from zeroshot_nas.data.sources import fetch, load_registry
 
     registry = load_registry(smk.params.registry)
-    path = fetch(smk.params.key, smk.params.downloads, mirror=smk.params.mirror,
-                 registry=registry)
+    if registry[smk.params.key].known_hash != smk.params.digest:
+        raise ValueError(f"{smk.params.registry} changed while the workflow ran "
+                         f"({smk.params.key}); run again")
+    # Where the bytes come from is not a parameter of what they are: the mirror is read
+    # from the configuration (or $ZEROSHOT_NAS_MIRROR), untracked.
+    mirror = (smk.config.get("data") or {}).get("mirror")
+    path = fetch(smk.params.key, smk.params.downloads, mirror=mirror, registry=registry)
     if Path(path) != Path(smk.output[0]):
         raise RuntimeError(f"{smk.params.key} landed at {path}, not {smk.output[0]}")
 
@@ -77,17 +82,22 @@ def build_nats_sss_benchmark(smk: Any) -> None:
 
 
 def prepare_images(smk: Any) -> None:
+    from zeroshot_nas.data.digests import write_companion
     from zeroshot_nas.data.images import prepare_images as prepare
+    from zeroshot_nas.data.sources import load_registry
 
     kind, value = next(iter(smk.params.source.items()))
-    dataset = smk.wildcards.dataset
+    dataset, out = smk.wildcards.dataset, smk.output.npz
     if kind == "freerea_batches":
-        prepare(dataset, list(smk.input), smk.output[0], kind="freerea-batches")
+        prepare(dataset, list(smk.input), out, kind="freerea-batches",
+                registry=load_registry(smk.params.registry))
     elif kind == "imagenet16_dir":
-        prepare(dataset, value, smk.output[0], kind="imagenet16-dir")
+        prepare(dataset, value, out, kind="imagenet16-dir")
     else:
-        prepare(dataset, smk.input[0], smk.output[0],
+        prepare(dataset, smk.input[0], out,
                 kind="sample" if kind == "sample_dir" else "cifar-tarball")
+    # checked when the workflow starts: a prepared file changed since is prepared anew
+    write_companion(out)
 
 
 # --------------------------------------------------------------------- scoring
@@ -101,13 +111,12 @@ def sample_archs(smk: Any) -> None:
 
 
 def _score(smk: Any, archs: list[str], seed: int, mode: str, cache_dir: str) -> None:
-    import torch
-
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import resolve_device
     from zeroshot_nas.scoring import score_archs
 
-    torch.set_num_threads(smk.threads)
+    # The protocol's thread count, not the job's: Snakemake scales a job's threads down to
+    # --cores, and the values must not depend on it.
     settings = smk.params.protocol
     device = resolve_device(settings["device"]).type
     protocol = Protocol.from_experiment(settings, seed=seed, device=device)
@@ -186,7 +195,7 @@ def search(smk: Any) -> None:
         live = live_scorer_for(smk.params.space, smk.wildcards.dataset, seeds,
                                settings.score_names(smk.wildcards.algorithm),
                                smk.input.images, smk.params.cache_dir, smk.params.protocol,
-                               smk.threads, aggregation)
+                               aggregation)
     runs = run_search(
         smk.wildcards.algorithm, space=smk.params.space, dataset=smk.wildcards.dataset,
         runs=smk.params.search["runs"], seed=smk.params.search["seed"],

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from zeroshot_nas.config import check_ntk_batch_size, seed_argument
+
 from .protocol import BN_MODES, DTYPES, GRADIENT_LAYOUTS, INITS, KAIMING_MODES, Protocol
 from .registry import REGISTRY, resolve_names
 
@@ -22,10 +24,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from zeroshot_nas.scoring import score_archs
     from zeroshot_nas.spaces.sampling import read_archs
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    check_ntk_batch_size(args.ntk_batch_size, args.batch_size, "--ntk-batch-size")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda requested but CUDA is not available")
     protocol = Protocol(
@@ -38,6 +37,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=resolve_device(args.device).type,
         ntk_batch_size=args.ntk_batch_size,
+        threads=args.threads,
     )
     score_archs(args.space, args.dataset, args.seed, read_archs(args.archs),
                 resolve_names(args.proxies), protocol, args.images, args.cache_dir, args.out,
@@ -80,6 +80,9 @@ def add_protocol_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kaiming-mode", choices=KAIMING_MODES, default=DEFAULT.kaiming_mode)
     p.add_argument("--gradient-layout", choices=GRADIENT_LAYOUTS, default=DEFAULT.gradient_layout)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=DEFAULT.device)
+    p.add_argument("--threads", type=int, default=DEFAULT.threads,
+                   help="torch CPU threads (part of the protocol: another count changes the "
+                   "last bits of some scores)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("score", help="score architectures with training-free proxies")
     p.add_argument("--space", required=True, choices=["nb201", "nats_sss"])
     p.add_argument("--dataset", required=True)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_argument, default=0)
     p.add_argument("--archs", required=True, help="file with one arch string per line")
     p.add_argument("--proxies", default="all", help="comma-separated names, or 'all'")
     p.add_argument("--images", required=True, help="prepared image sample (.npz)")
@@ -95,7 +98,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=["fused", "standalone"], default="fused")
     p.add_argument("--cache-dir", required=True)
     p.add_argument("--out", required=True, help="output Parquet file")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
 

@@ -9,9 +9,10 @@ parameter families). It is planned once from the ``parts`` the requested scores 
 which the runner passes in. Passes used by one family only live in that family's module and
 go through :meth:`shared` like any other.
 
-``fused`` contexts serve every requested score (channels_last on CPU for the forward-only
-passes); ``standalone`` contexts serve one score with its own passes, NCHW, as the
-reference implementations run them.
+``fused`` contexts serve every requested score (channels_last on CPU for NI's forward-only
+noisy pass); ``standalone`` contexts serve one score with its own passes, NCHW, as the
+reference implementations run them. Each pass runs the same way whatever scores share it,
+so a score's value does not depend on which others were requested with it.
 
 Timing: a score's seconds are its own work plus, for every shared pass it used, that pass's
 time divided by the number of scores that used it. Pass times are exclusive (a nested pass
@@ -34,13 +35,31 @@ from .numerics import resolve_device
 from .protocol import Protocol
 
 
-def fisher_term(act: torch.Tensor, grad: torch.Tensor | None) -> float:
-    """Fisher of one layer (zero-cost-nas): Σ_k 0.5·mean_n(g_nk²), g_nk = Σ_spatial a⊙∂L/∂a."""
-    if grad is None:
-        return 0.0
+def channel_gradient(act: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+    """g_nk = Σ_spatial a⊙∂L/∂a of one layer output (float64, batch × channels): the
+    derivative of the loss by a mask on output channel k of sample n (zero-cost-nas)."""
     prod = (act * grad).to(torch.float64)
-    g_nk = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-    return float(0.5 * g_nk.pow(2).mean(0).sum())
+    return prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
+
+
+def fisher_terms_of_calls(calls: list[tuple[int, torch.Tensor, torch.Tensor | None]],
+                          n_layers: int) -> list[float]:
+    """Σ_k 0.5·mean_n(g_nk²) of every layer, in :func:`weight_layers` order, from its calls
+    ``(layer index, output, ∂L/∂output)``; a layer that was never called (or whose output
+    does not reach the loss) gives 0.
+
+    Each output is paired with the module that produced it: forward hooks fire in call
+    order, which is not registration order (a ResNet block calls its downsample first and
+    registers it last). A module called more than once has one mask per channel shared by
+    its calls, so its g_nk is the sum over calls before squaring; the references keep one
+    activation per module and cannot score such a network.
+    """
+    g: list[torch.Tensor | None] = [None] * n_layers
+    for layer, act, grad in calls:
+        if grad is not None:
+            term = channel_gradient(act, grad)
+            g[layer] = term if g[layer] is None else g[layer] + term
+    return [0.0 if g_nk is None else float(0.5 * g_nk.pow(2).mean(0).sum()) for g_nk in g]
 
 
 class _Clear:
@@ -131,8 +150,10 @@ class ArchContext:
 
     def layout(self, x: torch.Tensor, gradients: bool) -> torch.Tensor:
         """The memory layout of a fused pass's input: channels_last on CPU for passes that
-        compute no gradient, NCHW for every pass that does (unless the protocol's
-        ``gradient_layout`` asks for channels_last: faster, less exact).
+        never compute a gradient (``gradients=False``: NI's noisy forward), NCHW for every
+        pass that may (the first-order pass, whatever its users, and GraSP's), unless the
+        protocol's ``gradient_layout`` asks for channels_last: faster, less exact. A pass has
+        one layout whatever scores share it, so a value never depends on its company.
 
         channels_last speeds up CPU forwards, but its float32 convolution and BatchNorm
         backward kernels lose precision: against float64 on 21 NB201 networks, fused
@@ -191,7 +212,8 @@ class ArchContext:
         return self._main_part("ce", ("net", "forward", "ce_backward"))["ce"]
 
     def fisher_terms(self) -> list[float]:
-        """Per Conv2d/Linear layer: Σ_channels 0.5·mean_batch(Σ_spatial a⊙∂L/∂a)²."""
+        """Per Conv2d/Linear layer (``weight_layers`` order): Σ_channels
+        0.5·mean_batch(Σ_spatial a⊙∂L/∂a)² (see :func:`fisher_terms_of_calls`)."""
         self.labels()
         parts = ("net", "forward", "ce_backward", "fisher_terms")
         return self._main_part("fisher", parts)["fisher"]
@@ -216,11 +238,16 @@ class ArchContext:
             result["codes"] = self._hook_codes(net, handles, hook_time)
         if "pool" in req:
             result["pool"] = self._hook_pools(net, handles)
-        acts: list[torch.Tensor] = []
+        # (index in weight_layers, output) per call of a Conv2d/Linear, in call order
+        acts: list[tuple[int, torch.Tensor]] = []
         if "fisher" in req:
-            for m in weight_layers(net):
-                handles.append(m.register_forward_hook(lambda _m, _i, out, _a=acts: _a.append(out)))
-        x = self.layout(self.x, gradients=need_j or need_ce).detach().requires_grad_(need_j)
+            for index, m in enumerate(weight_layers(net)):
+                handles.append(m.register_forward_hook(
+                    lambda _m, _i, out, _a=acts, _k=index: _a.append((_k, out))))
+        # Always the gradient passes' layout, whatever is requested of this pass: a value must
+        # not depend on the scores that share it (naswot alone ran channels_last, naswot
+        # beside a gradient score NCHW, and the two rounded differently).
+        x = self.layout(self.x, gradients=True).detach().requires_grad_(need_j)
         try:
             t0 = time.perf_counter()
             with torch.enable_grad() if need_j or need_ce else torch.inference_mode():
@@ -296,7 +323,7 @@ class ArchContext:
         loss = F.cross_entropy(out, self.labels())
         params = [p for _, p in net.named_parameters()]
         with torch.enable_grad():
-            grads = torch.autograd.grad(loss, params + acts, allow_unused=True)
+            grads = torch.autograd.grad(loss, params + [a for _, a in acts], allow_unused=True)
         names = [n for n, _ in net.named_parameters()]
         result["ce"] = {
             n: (torch.zeros_like(p) if g is None else g.detach())
@@ -308,10 +335,9 @@ class ArchContext:
             return dt
         # Reduced here, so that no layer output outlives the pass (memory at batch 256).
         t0 = time.perf_counter()
-        result["fisher"] = [
-            fisher_term(a.detach(), None if g is None else g.detach())
-            for a, g in zip(acts, grads[len(params) :], strict=True)
-        ]
+        calls = [(k, a.detach(), None if g is None else g.detach())
+                 for (k, a), g in zip(acts, grads[len(params) :], strict=True)]
+        result["fisher"] = fisher_terms_of_calls(calls, len(weight_layers(net)))
         acts.clear()
         fisher_dt = time.perf_counter() - t0
         self._record("fisher_terms", fisher_dt)

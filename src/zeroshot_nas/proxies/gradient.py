@@ -85,10 +85,14 @@ def plain(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     needs_labels=True,
     paper=ZCN,
     requires=("fisher",),
-    version=2,
+    # 3: each layer output is paired with the module that produced it (version 2 paired the
+    # outputs in call order with the layers in registration order, which rotated the fan-ins
+    # of the three convolutions of every NB201 reduction block)
+    version=3,
     description="zero-cost-nas' Fisher: Σ over Conv2d/Linear layers l of n_l · Σ_channels "
-    "0.5·mean_batch(Σ_spatial a⊙∂L/∂a)², n_l = elements per output channel of the weight "
-    "(their per-channel values are broadcast over the weight before the sum)",
+    "0.5·mean_batch(Σ_spatial a⊙∂L/∂a)², a the output of layer l itself, n_l = elements "
+    "per output channel of its weight (their per-channel values are broadcast over the "
+    "weight before the sum)",
 )
 def fisher(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     from .network import weight_layers

@@ -25,6 +25,28 @@ def randn_like_seeded(x: torch.Tensor, seed: int, purpose: str) -> torch.Tensor:
     return torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)
 
 
+@contextmanager
+def torch_threads(threads: int):
+    """torch's CPU thread count set to ``threads`` for the duration, then restored."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+def numerics_environment(device: torch.device) -> str:
+    """What, besides the configuration, decides the last bits of a score: the torch build
+    and the kernels it dispatches to on ``device`` (the CPU's vector instruction set, or the
+    CUDA device's name), e.g. ``torch 2.13.0+cpu, cpu AVX512``."""
+    if device.type == "cuda":
+        where = f"cuda {torch.cuda.get_device_name(device)}"
+    else:
+        where = f"cpu {torch.backends.cpu.get_cpu_capability()}"
+    return f"torch {torch.__version__}, {where}"
+
+
 def resolve_device(device: str) -> torch.device:
     """``auto`` → CUDA when available, else CPU."""
     if device == "auto":

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from zeroshot_nas.config import schema_choices, schema_default
+from zeroshot_nas.config import MAX_SEED, schema_choices, schema_default
 
 if TYPE_CHECKING:
     import torch
@@ -37,6 +37,9 @@ class Protocol:
     is the sub-batch (first images of the batch) on which the NTK is formed.
     ``kaiming_mode`` is the fan of ``init: kaiming`` (no effect with the default init).
     ``gradient_layout`` is the memory layout of the fused gradient passes on CPU.
+    ``threads`` is the number of torch CPU threads scores are computed with: the kernels
+    split their sums by thread, so another count changes the last bits of some scores
+    (synflow, jacob_cov, ...).
     """
 
     batch_size: int = _default("batch_size")
@@ -48,6 +51,7 @@ class Protocol:
     ntk_batch_size: int = _default("ntk_batch_size")
     kaiming_mode: str = _default("kaiming_mode")
     gradient_layout: str = _default("gradient_layout")
+    threads: int = _default("threads")
 
     @classmethod
     def from_experiment(cls, experiment: Mapping[str, Any], seed: int = 0,
@@ -72,8 +76,11 @@ class Protocol:
         if self.gradient_layout not in GRADIENT_LAYOUTS:
             raise ValueError(f"gradient_layout must be one of {GRADIENT_LAYOUTS}, "
                              f"got {self.gradient_layout!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) \
+                or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, got {self.seed!r}")
+        if not isinstance(self.threads, int) or self.threads < 1:
+            raise ValueError(f"threads must be an integer >= 1, got {self.threads!r}")
         if not isinstance(self.ntk_batch_size, int) or self.ntk_batch_size < 2:
             raise ValueError(f"ntk_batch_size must be an integer >= 2, got {self.ntk_batch_size!r}")
         if not isinstance(self.device, str) or not _DEVICE.match(self.device):
@@ -102,6 +109,8 @@ class Protocol:
             # the layout every key had before the option existed (caches stay valid); CUDA
             # always runs NCHW
             values.pop("gradient_layout")
+        if self.threads == 1:
+            values.pop("threads")  # the key of every run before threads were keyed
         text = json.dumps(values, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

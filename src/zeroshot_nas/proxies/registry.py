@@ -27,6 +27,13 @@ PACKAGE = __name__.rpartition(".")[0]
 INFRASTRUCTURE = {
     "registry", "protocol", "context", "runner", "network", "numerics", "linalg", "commands",
 }
+# The version of the shared passes' numerics (network build, memory layouts, pass planning):
+# bump it when a change alters any score's value, so that no cached value of the old code is
+# served (each score's own definition has its version in the registry). Kept here, torch-free,
+# because the workflow tracks it as a parameter of the scoring jobs.
+# 3: the first-order pass runs in one layout whatever scores share it (a forward-only pass
+# was channels_last, so naswot alone differed from naswot beside a gradient score).
+ENGINE_VERSION = 3
 # Parts of the shared first-order pass a score may declare in ``requires``.
 FIRST_ORDER_PARTS = ("codes", "pool", "J0", "ce", "fisher")
 
@@ -143,6 +150,12 @@ def resolve_names(names: str | list[str] | tuple[str, ...]) -> list[str]:
     if not out:
         raise ValueError("no proxy names given")
     return out
+
+
+def definitions(names: list[str] | tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """What the values of the scores ``names`` are computed with, by code: each score's
+    definition version and the engine's. The workflow tracks it, the cache records it."""
+    return {name: {"score": get_spec(name).version, "engine": ENGINE_VERSION} for name in names}
 
 
 def required_parts(names: list[str] | tuple[str, ...]) -> set[str]:

@@ -14,13 +14,10 @@ import torch
 from .context import ArchContext
 from .numerics import exact_cuda_numerics, resolve_device
 from .protocol import Protocol, ScoreResult, status_of
-from .registry import get_spec, required_parts
+from .registry import ENGINE_VERSION, get_spec, required_parts
 
 MODES = ("fused", "standalone")
-# The version of the shared passes' numerics (network build, memory layouts, pass planning):
-# bump it when a change alters any score's value, so that no cached value of the old code is
-# served (each score's own definition has its version in the registry).
-ENGINE_VERSION = 2
+__all__ = ["ENGINE_VERSION", "MODES", "context_for", "run_score", "score_architecture"]
 
 
 def context_for(

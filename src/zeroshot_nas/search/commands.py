@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from zeroshot_nas import io
-from zeroshot_nas.config import schema_default, schema_default_root
+from zeroshot_nas.config import schema_default, schema_default_root, seed_argument
 from zeroshot_nas.proxies.commands import add_protocol_options
 from zeroshot_nas.stats import seeds as seed_rules
 
@@ -68,10 +68,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output Parquet of runs")
     p.add_argument("--runs", type=int, default=schema_default("search", "runs"),
                    help="independent runs (papers 100)")
-    p.add_argument("--seed", type=int, default=schema_default("search", "seed"),
+    p.add_argument("--seed", type=seed_argument, default=schema_default("search", "seed"),
                    help="base seed; run r uses [seed, r]")
     p.add_argument(
-        "--score-seed", type=int,
+        "--score-seed", type=seed_argument,
         help="read this scoring seed of the scores table alone (default: its seeds combined "
         "by --seed-aggregation)",
     )
@@ -203,7 +203,6 @@ def _add_live_options(p: argparse.ArgumentParser) -> None:
     live.add_argument("--images", type=Path, help="prepared images (data/images/<dataset>.npz)")
     live.add_argument("--cache-dir", type=Path, default=Path(schema_default_root("cache_dir")))
     add_protocol_options(live)
-    live.add_argument("--threads", type=int, default=1, help="torch threads for live scoring")
 
 
 def _add_search_tables_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -275,13 +274,13 @@ def _live_scorer(args: argparse.Namespace, names: list[str], scores: pd.DataFram
         raise ValueError("--live needs --images (the prepared <dataset>.npz)")
     settings = {"batch_size": args.batch_size, "bn_mode": args.bn_mode, "dtype": args.dtype,
                 "init": args.init, "kaiming_mode": args.kaiming_mode, "device": args.device,
-                "ntk_batch_size": args.ntk_batch_size}
+                "ntk_batch_size": args.ntk_batch_size, "threads": args.threads}
     # the seeds the table's values combine, so that a live score is combined the same way
     seeds = [args.score_seed] if args.score_seed is not None else sorted(
         {int(s) for s in scores.loc[scores["dataset"] == args.dataset, "seed"]}
         if scores is not None else ()) or [0]
     return live_scorer_for(args.space, args.dataset, seeds, names, args.images, args.cache_dir,
-                           settings, args.threads, args.seed_aggregation)
+                           settings, args.seed_aggregation)
 
 
 def cmd_search(args: argparse.Namespace) -> int:

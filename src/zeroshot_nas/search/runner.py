@@ -330,19 +330,16 @@ def settings_dict(settings: SearchSettings) -> dict:
 
 
 def live_scorer_for(space: str, dataset: str, seeds: Sequence[int], names: list[str], images,
-                    cache_dir, protocol_settings: dict, threads: int,
-                    aggregation: str = "first") -> LiveScorer:
-    """The live scorer of a search: the experiment's protocol, its cache and images; with
-    several ``seeds`` and an averaging ``aggregation``, every seed is scored and the values
-    combined as the scores table's are (the lowest seed alone for ``first``)."""
-    import torch
-
+                    cache_dir, protocol_settings: dict, aggregation: str = "first") -> LiveScorer:
+    """The live scorer of a search: the experiment's protocol (its thread count included),
+    its cache and images; with several ``seeds`` and an averaging ``aggregation``, every seed
+    is scored and the values combined as the scores table's are (the lowest seed alone for
+    ``first``)."""
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import resolve_device
 
     from .evaluators import proxy_live_scorer, seed_averaged_scorer
 
-    torch.set_num_threads(threads)
     device = resolve_device(protocol_settings["device"]).type
     used = sorted(set(seeds)) if aggregation != "first" else [min(seeds)]
     scorers = [

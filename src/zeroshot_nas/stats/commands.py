@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from zeroshot_nas.config import seed_argument
 from zeroshot_nas.stats import analysis, seeds
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--best-of-runs", type=int, default=d.best_of_runs, help="runs of best-of-N")
     p.add_argument("--rank-combination", nargs="*", default=list(d.rank_combination),
                    help="scores summed by rank into the rank_combination score")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed of bootstrap and sampling")
+    p.add_argument("--seed", type=seed_argument, default=d.seed,
+                   help="seed of bootstrap and sampling")
     p.add_argument("--seed-aggregation", choices=seeds.AGGREGATIONS, default=d.seed_aggregation,
                    help="how the values of several scoring seeds become one per architecture")
     p.add_argument("--require-path", action=argparse.BooleanOptionalAction,
