@@ -13,16 +13,29 @@ with ``--fused-share`` also their shares of the fused whole suite.
 On CUDA the peak is the allocator's (``max_memory_allocated``).
 Numbers are medians over the architectures; on a machine shared with other jobs the
 absolute times move, the same-run ratios much less.
+
+``--compare REV`` times two versions of the engine side by side: this checkout's ``src`` and
+``src`` of the git revision (or source folder) ``REV``, each in its own subprocess with its own
+``PYTHONPATH``, the two alternating round by round on the same architectures and batch. It
+prints the before/after table (median wall and process-CPU seconds per architecture for the
+whole suite, the fused seven and each family's set, exclusive seconds per shared pass) with
+ratios, and the largest relative difference of every score between the two versions.
+The whole-suite row is every score both versions register. Example (the issue-21 table):
+``python benchmarks/proxy_speed.py --compare fde67f5 --threads 1 --archs 4 --rounds 3``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,11 +52,15 @@ from zeroshot_nas.proxies.runner import context_for, run_score
 REPO = Path(__file__).resolve().parents[1]
 # The prepared images of a run (`data/images/cifar10.npz`, made by the workflow's data stage).
 NPZ = REPO / "data" / "images" / "cifar10.npz"
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "proxy_speed.json"
 SEVEN = ["grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflow", "naswot"]
 # Scores served by the shared first-order pass and the synflow pass alone.
 CHEAP = ["naswot", "jacob_cov", "js", "jsc", "snip", "grad_norm", "plain", "fisher", "pjs",
          "pjsc", "wpjs", "wpjsi", "synflow", "logsynflow", "ssnr", "ssnr_layerwise"]
 NOISE = ["sns", "snsc", "lns", "lnsc", "mnjs", "mnjsc"]
+# The sets --compare times (besides the whole suite), each fused on its own context.
+COMPARE_SETS = {"seven": SEVEN, "grasp": ["grasp"], "ntk": ["ntk"], "noise": NOISE,
+                "zen": ["zen"]}
 
 
 def forward_backward(arch: str, batch, channels_last: bool, protocol: Protocol) -> float:
@@ -151,14 +168,138 @@ def standalone_scores(args: argparse.Namespace) -> None:
     print(json.dumps(out, indent=1))
 
 
+def compare_child(args: argparse.Namespace) -> None:
+    """One round of --compare in the engine on ``PYTHONPATH``: per architecture, the wall and
+    CPU seconds of the whole suite (``args.names``, one fused context, with its exclusive pass
+    seconds) and of every set of COMPARE_SETS; the values of the whole suite. JSON on stdout."""
+    batch, archs = batch_and_archs(args)
+    names = args.names.split(",")
+    proto = Protocol(device=args.device)
+    score_architecture("nb201", archs[0], "cifar10", batch, names, proto)  # warm-up
+    sets = {k: COMPARE_SETS[k] for k in args.sets}
+    out: dict = {"sets": {k: [] for k in ["all", *sets]}, "passes": [], "values": {}}
+    for arch in archs:
+        ctx = context_for("nb201", arch, "cifar10", batch, names, proto, fused=True)
+        wall, cpu = time.perf_counter(), time.process_time()
+        values = {name: run_score(ctx, name)[0] for name in names}
+        out["sets"]["all"].append([time.perf_counter() - wall, time.process_time() - cpu])
+        out["passes"].append(dict(ctx.pass_seconds))
+        out["values"][arch] = values
+        del ctx
+        for key, subset in sets.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            score_architecture("nb201", arch, "cifar10", batch, subset, proto)
+            out["sets"][key].append([time.perf_counter() - wall, time.process_time() - cpu])
+    print(json.dumps(out))
+
+
+def source_tree(rev: str, workdir: Path) -> Path:
+    """The ``src`` folder of ``rev``: a folder holding ``zeroshot_nas`` as given, else the git
+    revision exported (``git archive``) into ``workdir`` with the files the package reads
+    beside it (the configuration schema, the source registry)."""
+    given = Path(rev)
+    if (given / "zeroshot_nas").is_dir():
+        return given.resolve()
+    if (given / "src" / "zeroshot_nas").is_dir():
+        return (given / "src").resolve()
+    archive = workdir / "src.tar"
+    with archive.open("wb") as fh:
+        subprocess.run(["git", "-C", str(REPO), "archive", rev, "src", "workflow/schemas", "data"],
+                       stdout=fh, check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(workdir, filter="data")
+    return workdir / "src"
+
+
+def run_child(src: Path, args: argparse.Namespace, *extra: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(src))
+    cmd = [sys.executable, __file__, "--threads", str(args.threads), "--archs", str(args.archs),
+           "--device", args.device, "--images", str(args.images), "--sets", *args.sets, *extra]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"child run in {src} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def compare(args: argparse.Namespace) -> None:
+    """The before/after table of two engines (see the module docstring), printed as Markdown
+    and written with every raw time to ``args.out``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {"before": source_tree(args.compare, Path(tmp)), "after": REPO / "src"}
+        registries = {k: run_child(src, args, "--list-child") for k, src in trees.items()}
+        names = [n for n in registries["after"] if n in registries["before"]]
+        runs: dict[str, list[dict]] = {k: [] for k in trees}
+        for r in range(args.rounds):
+            order = list(trees) if r % 2 == 0 else list(trees)[::-1]
+            for key in order:
+                runs[key].append(run_child(trees[key], args, "--compare-child", ",".join(names)))
+                print(f"round {r + 1}/{args.rounds}: {key} done", file=sys.stderr, flush=True)
+    table = compare_table(runs)
+    table |= {"before": args.compare, "threads": args.threads, "archs": args.archs,
+              "rounds": args.rounds, "scores": names,
+              "value_differences": value_differences(runs)}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"summary": table, "runs": runs}, indent=1))
+    print_compare(table)
+
+
+def compare_table(runs: dict[str, list[dict]]) -> dict:
+    """Median seconds per architecture of every set (wall, CPU) and pass, per engine."""
+    table: dict = {"sets": {}, "passes": {}}
+    for key, rounds in runs.items():
+        for name in rounds[0]["sets"]:
+            per = [t for run in rounds for t in run["sets"][name]]
+            table["sets"].setdefault(name, {})[key] = {
+                "wall": statistics.median(w for w, _ in per),
+                "cpu": statistics.median(c for _, c in per)}
+        passes = {p for run in rounds for arch in run["passes"] for p in arch}
+        for p in passes:
+            table["passes"].setdefault(p, {})[key] = statistics.median(
+                arch.get(p, 0.0) for run in rounds for arch in run["passes"])
+    return table
+
+
+def value_differences(runs: dict[str, list[dict]]) -> dict[str, float]:
+    """Per score, the largest relative difference between the engines on the same archs
+    (both non-finite the same way counts as equal; a finite/non-finite mismatch is inf)."""
+    worst: dict[str, float] = {}
+    before, after = runs["before"][0]["values"], runs["after"][0]["values"]
+    for arch, values in after.items():
+        for name, a in values.items():
+            b = before[arch][name]
+            if math.isfinite(a) and math.isfinite(b):
+                rel = abs(a - b) / max(abs(b), 1e-300)
+            else:
+                rel = 0.0 if (math.isnan(a) and math.isnan(b)) or a == b else math.inf
+            worst[name] = max(worst.get(name, 0.0), rel)
+    return worst
+
+
+def print_compare(table: dict) -> None:
+    print(f"before: {table['before']}; after: this checkout; {table['archs']} archs, batch 64, "
+          f"{table['threads']} thread(s), {table['rounds']} alternating rounds; medians per "
+          "architecture")
+    print("| set (fused) | before wall | after wall | ratio | before CPU | after CPU | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for name, row in table["sets"].items():
+        b, a = row["before"], row["after"]
+        print(f"| {name} | {b['wall']:.3f} | {a['wall']:.3f} | {b['wall'] / a['wall']:.2f}x "
+              f"| {b['cpu']:.3f} | {a['cpu']:.3f} | {b['cpu'] / a['cpu']:.2f}x |")
+    print("\n| pass (whole suite, exclusive s) | before | after |\n|---|---|---|")
+    rows = sorted(table["passes"].items(), key=lambda kv: -max(kv[1].values()))
+    for name, row in rows:
+        if max(row.values()) >= 0.005:
+            print(f"| {name} | {row.get('before', 0.0):.3f} | {row.get('after', 0.0):.3f} |")
+    print("\nlargest relative difference of each score, after vs before:")
+    print(", ".join(f"{k} {v:.1e}" for k, v in table["value_differences"].items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument(
-        "--out", type=Path, default=REPO / "benchmarks" / "results" / "proxy_speed.json"
-    )
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--images", type=Path, default=NPZ, help="prepared cifar10 images (.npz)")
     ap.add_argument("--fused-sets", action="store_true",
                     help="only time the fused sets (seven, cheap, noise family, whole suite): "
@@ -168,9 +309,28 @@ def main() -> None:
     ap.add_argument("--fused-share", action="store_true",
                     help="with --scores: also each score's seconds fused within the whole "
                     "suite, the suite's total and one forward+backward, same architectures")
+    ap.add_argument("--compare", metavar="REV",
+                    help="time this checkout against the git revision (or src folder) REV, "
+                    "alternating subprocesses; prints the before/after table")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of --compare")
+    ap.add_argument("--sets", nargs="*", default=list(COMPARE_SETS), choices=list(COMPARE_SETS),
+                    help="sets --compare times besides the whole suite")
     ap.add_argument("--peak-child", nargs=2, metavar=("ARCH", "BATCH"), help=argparse.SUPPRESS)
+    ap.add_argument("--compare-child", dest="names", help=argparse.SUPPRESS)
+    ap.add_argument("--list-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.list_child:
+        print(json.dumps(list(REGISTRY)))
+        return
+    if args.names:
+        compare_child(args)
+        return
+    if args.compare:
+        if args.out == DEFAULT_OUT:
+            args.out = REPO / "benchmarks" / "results" / "proxy_speed_compare.json"
+        compare(args)
+        return
     if args.peak_child:
         peak_memory_child(args.peak_child[0], int(args.peak_child[1]), args.device)
         return
