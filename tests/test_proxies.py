@@ -419,8 +419,9 @@ def test_fisher_pairs_each_output_with_its_module_and_sums_shared_calls():
 
 @pytest.mark.parametrize("bn_mode", ["train", "eval"])
 def test_grasp_is_minus_theta_hessian_gradient(bn_mode):
-    # Independent H·g: forward-over-reverse (jvp of grad), against the fused forward-over-
-    # forward and the standalone double backward. Train mode is the case where nesting
+    # Independent H·g: forward-over-reverse (jvp of grad), against both fused methods (the
+    # double backward on the shared graph, and forward-over-forward where the memory budget
+    # binds) and the standalone double backward. Train mode is the case where nesting
     # forward-mode AD through PyTorch's fused batch_norm goes wrong.
     from torch.func import functional_call, grad, jvp
 
@@ -430,6 +431,9 @@ def test_grasp_is_minus_theta_hessian_gradient(bn_mode):
         score_architecture("nb201", GOOD, "ImageNet16-120", batch, ["grasp"], proto, mode=m)[0]
         for m in ("fused", "standalone")
     )
+    tight = Protocol(dtype="float64", bn_mode=bn_mode, mem_mb=1)
+    forward_mode = score_architecture("nb201", GOOD, "ImageNet16-120", batch, ["grasp"], tight)[0]
+    assert forward_mode.extra["hessian"] == "forward_over_forward"
     net = ctx_for(GOOD, ["grasp"], batch, proto).network()
     x, y = batch[0].double(), batch[1]
     params = {n: p.detach() for n, p in net.named_parameters()}
@@ -447,6 +451,7 @@ def test_grasp_is_minus_theta_hessian_gradient(bn_mode):
     expected = float(sum((-w[n] * hg[n]).sum() for n in w))
     assert fused.status == "ok"
     assert fused.value == pytest.approx(expected, rel=1e-9)
+    assert forward_mode.value == pytest.approx(expected, rel=1e-9)
     assert standalone.value == pytest.approx(expected, rel=1e-9)
 
 

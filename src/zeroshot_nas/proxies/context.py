@@ -21,6 +21,7 @@ is not counted twice), so the seconds of all scores add up to the context's tota
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -60,6 +61,48 @@ def fisher_terms_of_calls(calls: list[tuple[int, torch.Tensor, torch.Tensor | No
             term = channel_gradient(act, grad)
             g[layer] = term if g[layer] is None else g[layer] + term
     return [0.0 if g_nk is None else float(0.5 * g_nk.pow(2).mean(0).sum()) for g_nk in g]
+
+
+DOUBLE_BACKWARD = "double_backward"
+FORWARD_OVER_FORWARD = "forward_over_forward"
+# Peak memory of the fused engine when the cross-entropy backward keeps its graph for GraSP's
+# double backward, as a function of S, the bytes the first-order forward saves for backward
+# (measured below, docs/proxies.md "GraSP's Hessian product and memory"): the process and
+# the batch take a base, the retained forward and create_graph backward graphs and the
+# double backward add a multiple of S. Forward-over-forward adds nothing to the first-order
+# pass's own peak.
+SECOND_ORDER_BASE_MB = 600
+DOUBLE_BACKWARD_PER_SAVED = 3.2
+
+
+def second_order_plan(saved_bytes: int, mem_mb: int) -> dict[str, Any]:
+    """How the fused engine takes GraSP's Hessian product: the double backward (faster on
+    CPU) when its estimated peak fits ``mem_mb``, else forward-over-forward AD."""
+    saved_mb = saved_bytes / 2**20
+    peak = SECOND_ORDER_BASE_MB + DOUBLE_BACKWARD_PER_SAVED * saved_mb
+    method = DOUBLE_BACKWARD if peak <= mem_mb else FORWARD_OVER_FORWARD
+    return {"method": method, "saved_mb": round(saved_mb, 1),
+            "double_backward_peak_mb": round(peak), "mem_mb": mem_mb}
+
+
+class SavedBytes(torch.autograd.graph.saved_tensors_hooks):
+    """Counts the bytes of every distinct storage autograd saves for backward while active."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self._seen: set[int] = set()
+        super().__init__(self._pack, lambda t: t)
+
+    def __enter__(self) -> SavedBytes:
+        super().__enter__()
+        return self
+
+    def _pack(self, t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in self._seen:
+            self._seen.add(storage.data_ptr())
+            self.bytes += storage.nbytes()
+        return t
 
 
 class _Clear:
@@ -102,7 +145,7 @@ class ArchContext:
             raise ValueError("batch labels contain -1 (unlabelled images); draw a labelled batch")
         self.requires: set[str] = set(parts)
         if self.y is None:
-            self.requires -= {"ce", "fisher"}
+            self.requires -= {"ce", "fisher", "ce_graph"}
         self.current: str | None = None
         self.consumers: dict[str, set[str | None]] = defaultdict(set)
         self.pass_seconds: dict[str, float] = {}
@@ -211,6 +254,18 @@ class ArchContext:
         self.labels()
         return self._main_part("ce", ("net", "forward", "ce_backward"))["ce"]
 
+    def ce_graph(self) -> tuple[dict[str, torch.Tensor] | None, dict[str, Any]]:
+        """∂L/∂θ (named_parameters names; unused parameters left out) still attached to the
+        graph of their computation, for one second-order product, and how the engine decided.
+
+        The graph is kept only when the estimated peak of a double backward fits the run's
+        ``mem_mb`` (:func:`second_order_plan`); otherwise, or once it was handed out (it is
+        released with it), the tensors are None.
+        """
+        self.labels()
+        res = self._main_part("ce_graph", ("net", "forward", "ce_backward"))
+        return res.pop("ce_graph", None), res["second_order"]
+
     def fisher_terms(self) -> list[float]:
         """Per Conv2d/Linear layer (``weight_layers`` order): Σ_channels
         0.5·mean_batch(Σ_spatial a⊙∂L/∂a)² (see :func:`fisher_terms_of_calls`)."""
@@ -248,14 +303,17 @@ class ArchContext:
         # not depend on the scores that share it (naswot alone ran channels_last, naswot
         # beside a gradient score NCHW, and the two rounded differently).
         x = self.layout(self.x, gradients=True).detach().requires_grad_(need_j)
+        saved = SavedBytes() if "ce_graph" in req else contextlib.nullcontext()
         try:
             t0 = time.perf_counter()
-            with torch.enable_grad() if need_j or need_ce else torch.inference_mode():
+            with torch.enable_grad() if need_j or need_ce else torch.inference_mode(), saved:
                 out = net(x)
             fwd = time.perf_counter() - t0
         finally:
             for h in handles:
                 h.remove()
+        if "ce_graph" in req:
+            result["second_order"] = second_order_plan(saved.bytes, self.protocol.mem_mb)
         self._record("forward", fwd - hook_time[0])
         self._record("codes", hook_time[0])
         parts = fwd
@@ -322,13 +380,18 @@ class ArchContext:
         t0 = time.perf_counter()
         loss = F.cross_entropy(out, self.labels())
         params = [p for _, p in net.named_parameters()]
+        keep = result.get("second_order", {}).get("method") == DOUBLE_BACKWARD
         with torch.enable_grad():
-            grads = torch.autograd.grad(loss, params + [a for _, a in acts], allow_unused=True)
+            grads = torch.autograd.grad(loss, params + [a for _, a in acts], allow_unused=True,
+                                        create_graph=keep)
         names = [n for n, _ in net.named_parameters()]
         result["ce"] = {
             n: (torch.zeros_like(p) if g is None else g.detach())
             for n, p, g in zip(names, params, grads[: len(params)], strict=True)
         }
+        if keep:
+            result["ce_graph"] = {n: g for n, g in zip(names, grads[: len(params)], strict=True)
+                                  if g is not None}
         dt = time.perf_counter() - t0
         self._record("ce_backward", dt)
         if not acts:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .context import ArchContext
 
 ZCN = "rank-based-training-free-nas (zero-cost-nas definitions)"
+DB = "double_backward"
 
 
 def weight_grads(ctx: ArchContext) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -109,26 +110,34 @@ def fisher(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     higher_is_better=True,
     needs_labels=True,
     paper=ZCN,
-    requires=("ce",),
-    description="Σ −θ⊙(H g), g = ∂L/∂θ (−θᵀHg; fused: forward-over-forward, standalone: "
-    "double backward as the reference)",
+    requires=("ce", "ce_graph"),
+    version=2,
+    description="Σ −θ⊙(H g), g = ∂L/∂θ (−θᵀHg; double backward as the reference, fused on "
+    "the shared graph; forward-over-forward where the run's memory budget binds)",
 )
 def grasp(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    return -grasp_curvature(ctx), {}
+    value, how = grasp_curvature(ctx)
+    return -value, how
 
 
-def grasp_curvature(ctx: ArchContext) -> float:
+def grasp_curvature(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     """θᵀHg summed over every Conv2d/Linear weight θ, g = ∂L/∂θ and H the Hessian of the
-    mean cross-entropy L in those weights (GraSP = −θᵀHg).
+    mean cross-entropy L in those weights (GraSP = −θᵀHg), and how it was computed.
 
-    Fused: g from the shared cross-entropy backward, θᵀHg as the mixed second directional
-    derivative along θ and g (forward-over-forward). Standalone: the reference's two
-    passes, first-order g then a create_graph backward and a double backward for H g.
+    Standalone: the reference's two passes, first-order g, then a fresh forward, a
+    create_graph backward and a double backward for H g. Fused: the same double backward,
+    of the shared cross-entropy backward (which then records its graph), when its estimated
+    peak fits the run's ``mem_mb``; otherwise the mixed second directional derivative along
+    θ and g by forward-over-forward AD, which adds nothing to the first-order pass's memory.
     """
-    if ctx.fused:
-        grads = ctx.ce_grads()
-        return ctx.shared("grasp", lambda: _grasp_forward_mode(ctx, grads))
-    return ctx.shared("grasp", lambda: _grasp_double_backward(ctx))
+    if not ctx.fused:
+        return ctx.shared("grasp", lambda: _grasp_double_backward(ctx)), {"hessian": DB}
+    graph, plan = ctx.ce_graph()
+    how = {"hessian": plan["method"], "double_backward_peak_mb": plan["double_backward_peak_mb"]}
+    if graph is not None:
+        return ctx.shared("grasp", lambda: _grasp_on_graph(ctx, graph)), how
+    grads = ctx.ce_grads()
+    return ctx.shared("grasp", lambda: _grasp_forward_mode(ctx, grads)), how
 
 
 def _grasp_forward_mode(ctx: ArchContext, grads: dict[str, torch.Tensor]) -> float:
@@ -147,6 +156,16 @@ def _grasp_forward_mode(ctx: ArchContext, grads: dict[str, torch.Tensor]) -> flo
     )
 
 
+def _grasp_on_graph(ctx: ArchContext, graph: dict[str, torch.Tensor]) -> float:
+    """θᵀHg by the double backward of the shared cross-entropy gradients (their graph kept)."""
+    from .network import weight_layers, weight_names
+
+    net = ctx.network()
+    weights = [m.weight for m in weight_layers(net)]
+    g = [graph.get(name) for name in weight_names(net)]
+    return hessian_gradient_product(weights, [None if gi is None else gi.detach() for gi in g], g)
+
+
 def _grasp_double_backward(ctx: ArchContext) -> float:
     import torch
     import torch.nn.functional as F
@@ -163,13 +182,22 @@ def _grasp_double_backward(ctx: ArchContext) -> float:
         g = torch.autograd.grad(
             F.cross_entropy(net(ctx.x), y), weights, create_graph=True, allow_unused=True
         )
-        terms = [
-            (f.detach() * gi).sum()
-            for f, gi in zip(fixed, g, strict=True)
-            if f is not None and gi is not None and gi.requires_grad
-        ]
-        if not terms:
-            return 0.0
+    return hessian_gradient_product(weights, fixed, g)
+
+
+def hessian_gradient_product(weights: list[torch.Tensor], fixed: list, g: list) -> float:
+    """Σ θ·(H f) over ``weights``: the backward of Σ f·g, where g are the gradients of the loss
+    still attached to their graph (create_graph) and f fixed tensors (None: unused weight)."""
+    import torch
+
+    terms = [
+        (f.detach() * gi).sum()
+        for f, gi in zip(fixed, g, strict=True)
+        if f is not None and gi is not None and gi.requires_grad
+    ]
+    if not terms:
+        return 0.0
+    with torch.enable_grad():
         hg = torch.autograd.grad(sum(terms), weights, allow_unused=True)
     return float(
         sum(

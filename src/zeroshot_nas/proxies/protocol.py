@@ -40,6 +40,10 @@ class Protocol:
     ``threads`` is the number of torch CPU threads scores are computed with: the kernels
     split their sums by thread, so another count changes the last bits of some scores
     (synflow, jacob_cov, ...).
+    ``mem_mb`` is the memory budget of a scoring job: the fused engine takes GraSP's Hessian
+    product by the faster double backward when its estimated peak fits it, else by
+    forward-over-forward AD (the two agree within the stated tolerance; each grasp value
+    records its method). Not part of the cache key.
     """
 
     batch_size: int = _default("batch_size")
@@ -52,6 +56,7 @@ class Protocol:
     kaiming_mode: str = _default("kaiming_mode")
     gradient_layout: str = _default("gradient_layout")
     threads: int = _default("threads")
+    mem_mb: int = _default("mem_mb")
 
     @classmethod
     def from_experiment(cls, experiment: Mapping[str, Any], seed: int = 0,
@@ -83,6 +88,8 @@ class Protocol:
             raise ValueError(f"threads must be an integer >= 1, got {self.threads!r}")
         if not isinstance(self.ntk_batch_size, int) or self.ntk_batch_size < 2:
             raise ValueError(f"ntk_batch_size must be an integer >= 2, got {self.ntk_batch_size!r}")
+        if not isinstance(self.mem_mb, int) or self.mem_mb < 1:
+            raise ValueError(f"mem_mb must be a positive integer, got {self.mem_mb!r}")
         if not isinstance(self.device, str) or not _DEVICE.match(self.device):
             raise ValueError(f"invalid device {self.device!r} (cpu, cuda or cuda:<n>)")
 
@@ -102,6 +109,8 @@ class Protocol:
         round differently, and the cache promises bit-identical values."""
         values = asdict(self)
         values.pop("seed")
+        # a resource, not a definition: it only picks between two exact methods of grasp
+        values.pop("mem_mb")
         values["device"] = self.device_type
         if self.init != "kaiming":
             values.pop("kaiming_mode")  # no effect: protocols that differ only here share values

@@ -34,8 +34,10 @@ INFRASTRUCTURE = {
 # 3: the first-order pass runs in one layout whatever scores share it (a forward-only pass
 # was channels_last, so naswot alone differed from naswot beside a gradient score).
 ENGINE_VERSION = 3
-# Parts of the shared first-order pass a score may declare in ``requires``.
-FIRST_ORDER_PARTS = ("codes", "pool", "J0", "ce", "fisher")
+# Parts of the shared first-order pass a score may declare in ``requires``. ``ce_graph``: the
+# cross-entropy backward records its own graph (``create_graph``) when the run's memory budget
+# allows it, so that a Hessian-vector product can differentiate it once more (grasp).
+FIRST_ORDER_PARTS = ("codes", "pool", "J0", "ce", "fisher", "ce_graph")
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,10 @@ def score_architecture(
     with exact_cuda_numerics(resolve_device(protocol.device)):
         if mode == "fused":
             ctx = context_for(space, arch, dataset, batch, names, protocol, fused=True)
-            raw = [(name, *run_score(ctx, name)) for name in names]
+            raw = {name: run_score(ctx, name) for name in second_order_first(names)}
             return [
                 ScoreResult(name, value, _status(value, extra), ctx.seconds_of(name, own), extra)
-                for name, value, extra, own in raw
+                for name, (value, extra, own) in ((n, raw[n]) for n in names)
             ]
         results: list[ScoreResult] = []
         for name in names:
@@ -88,6 +88,12 @@ def score_architecture(
             results.append(ScoreResult(name, value, _status(value, extra), seconds, extra))
             del ctx
         return results
+
+
+def second_order_first(names: Sequence[str]) -> list[str]:
+    """``names`` with the scores that read the retained cross-entropy graph first, so that the
+    graph (the largest memory the fused engine holds) is released before any other pass."""
+    return sorted(names, key=lambda name: "ce_graph" not in get_spec(name).requires)
 
 
 def _status(value: float, extra: dict[str, Any]) -> str:
