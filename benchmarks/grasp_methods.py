@@ -4,9 +4,11 @@ Each method starts from nothing (network built): it includes whatever first-orde
 needs, so the rows compare what a fused engine would pay for grasp on top of, or instead
 of, its shared forward+backward (row ``first_order``).
 
-* ``double_backward``: create_graph backward, then a backward of Σ g_fixed·g (the reference)
+* ``double_backward``: create_graph backward, then a backward of Σ g_fixed·g (the reference;
+  the fused engine's method when its estimated peak fits the run's ``mem_mb``)
 * ``forward_over_reverse``: weights as dual tensors with tangent θ; backward gives g and Hθ
-* ``forward_over_forward``: first-order g, then nested jvp along θ and g (the fused engine)
+* ``forward_over_forward``: first-order g, then nested jvp along θ and g (the fused engine's
+  method where memory binds)
 
 Usage: ``python benchmarks/grasp_methods.py [--archs 4] [--threads 2]``; the peak memory of
 each method runs in its own process on the largest NB201 cell (``333333``) at batch 256.
