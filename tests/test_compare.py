@@ -22,7 +22,7 @@ from test_stats import real_benchmark
 from zeroshot_nas import cli
 from zeroshot_nas.config import ConfigError, validate_config
 from zeroshot_nas.paper.build import build_repo_paper
-from zeroshot_nas.plots import figures
+from zeroshot_nas.plots import compare, figures
 from zeroshot_nas.proxies import Protocol, get_spec
 from zeroshot_nas.scoring import merge_scores, score_archs
 from zeroshot_nas.search.runner import SearchSettings, run_search
@@ -265,3 +265,17 @@ def test_the_paper_scale_preset_scores_the_new_scores_but_not_ntk_rb():
     assert {"zico", "meco", "swap", "swap_reg", "gradsign"} <= set(proxies)
     assert "ntk_rb" not in proxies
     validate_config(preset, SCHEMA)
+
+
+def test_the_caption_says_how_seeds_were_combined_and_what_was_dropped(tiny_run):
+    stats, summary = analysis.read_stats(tiny_run / "stats")
+    kept = compare.compare_caption(stats["comparison"], list(DATASETS), {}, summary, False)
+    assert "were dropped" not in kept
+    summary["require_path"] = {"required": True, "dropped": {"cifar10": 2, "ImageNet16-120": 2}}
+    dropped = compare.compare_caption(stats["comparison"], list(DATASETS), {}, summary, False)
+    assert ("Architectures without a path from input to output were dropped before every "
+            "statistic (stats.require_path: CIFAR-10 2; ImageNet16-120 2)") in dropped
+    summary.update(seeds=[0, 1, 2], seed_aggregation={"rule": "mean_finite"})
+    seeded = compare.compare_caption(stats["comparison"], list(DATASETS), {}, summary, False)
+    assert ("scoring seeds 0, 1, 2, combined per architecture before ranking "
+            "(stats.seed_aggregation: mean_finite)") in seeded

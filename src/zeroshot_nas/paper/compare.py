@@ -53,7 +53,8 @@ def _seconds_cell(rows: pd.DataFrame) -> str:
         return "--"
     fused = (timed["seconds_mode"] != "standalone").any()
     value = float(timed["seconds"].median())
-    digits = 3 if value < 1 else 1
+    # two significant digits below 10 s (params takes well under a millisecond), at most 4
+    digits = min(4, max(1, 1 - int(np.floor(np.log10(value))))) if value > 0 else 1
     return number(value, digits) + (r"\textsuperscript{f}" if fused else "")
 
 
@@ -78,8 +79,8 @@ def _row(rows: pd.DataFrame, datasets: list[str]) -> list[str]:
 
 CAPTION = (
     r"Every score of this run, ranked by {key} (rank 1 best; ties in name order). $\tau$: "
-    r"Kendall $\tau$ between score and test accuracy over every sampled architecture, in the "
-    r"score's direction (sign flipped for the scores marked $\downarrow$, where lower is "
+    r"Kendall $\tau$ between score and test accuracy over the architectures the statistics "
+    r"rank, in the score's direction (sign flipped for the scores marked $\downarrow$, where lower is "
     r"better); below it the 95\% percentile-bootstrap interval and, where the score had "
     r"any, the count of non-finite values, ranked last. best: mean test accuracy (\%) of "
     r"the top-scored architecture of N sampled (the figure gives N and the draws). s / "

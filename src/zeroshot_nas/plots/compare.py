@@ -73,7 +73,8 @@ def _best_panel(ax, table: pd.DataFrame, y: np.ndarray, order: list[str],
         ax.errorbar(gap, y + _offset(i, len(datasets)),
                     xerr=np.where(np.isfinite(std), std, 0.0), fmt="o", ms=2.8,
                     color=colour, ecolor=colour, elinewidth=0.8, capsize=0)
-    ax.set_xlim(left=0.0)
+    _say_when_empty(ax, table["best_gap"], "no best-of-N statistics")
+    _from_zero(ax, table["best_gap"] + table["best_test_std"].fillna(0.0))
     sizes = table["best_sample_size"].dropna()
     ax.set_title(f"best of {int(sizes.iloc[0])}" if len(sizes) else "best of N")
     ax.set_xlabel("points below\nthe best")
@@ -92,14 +93,29 @@ def _time_panel(ax, table: pd.DataFrame, y: np.ndarray, order: list[str],
             ax.plot(rows["seconds"].to_numpy(dtype=float)[mask],
                     (y + _offset(i, len(datasets)))[mask], "o", ms=3.0, ls="none",
                     mec=colour, mfc=face, mew=0.9)
+    _say_when_empty(ax, table["seconds"], "no timings in this run")
     log = style.spans_decades(values[np.isfinite(values)], 10)
     if log:
         ax.set_xscale("log")
     else:
-        ax.set_xlim(left=0.0)
+        _from_zero(ax, table["seconds"])
     ax.set_title("time")
     ax.set_xlabel("s / architecture" + ("\n(log scale)" if log else ""))
     return log
+
+
+def _say_when_empty(ax, values: pd.Series, text: str) -> None:
+    """A panel with nothing to draw says why instead of showing bare axes."""
+    if not np.isfinite(values.to_numpy(dtype=float)).any():
+        ax.text(0.5, 0.5, text, ha="center", va="center", rotation=90, fontsize=7,
+                transform=ax.transAxes)
+
+
+def _from_zero(ax, values: pd.Series) -> None:
+    """An axis from 0 to a little beyond the largest value (no dot on the frame)."""
+    v = values.to_numpy(dtype=float)
+    top = float(v[np.isfinite(v)].max()) if np.isfinite(v).any() else 0.0
+    ax.set_xlim(0.0, top * 1.08 if top > 0 else 1.0)
 
 
 def _shared_kendall_limits(axes, table: pd.DataFrame) -> None:
@@ -129,11 +145,12 @@ def _rows_and_labels(axes, ranked: pd.DataFrame, y: np.ndarray) -> None:
             ax.axhspan(row - 0.5, row + 0.5, color=HIGHLIGHT_BAND, alpha=0.35, lw=0, zorder=0)
 
 
-def _legend(fig, datasets: list[str], height: float) -> None:
+def _legend(fig, datasets: list[str], height: float, fused: bool) -> None:
     handles = [Line2D([], [], marker="o", ls="none", color=style.dataset_colour(d, i),
                       label=style.dataset_label(d)) for i, d in enumerate(datasets)]
-    handles.append(Line2D([], [], marker="o", ls="none", mfc="none", mec="0.3",
-                          label="fused time (no standalone timing)"))
+    if fused:
+        handles.append(Line2D([], [], marker="o", ls="none", mfc="none", mec="0.3",
+                              label="fused time (no standalone timing)"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False,
                bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height))
@@ -166,7 +183,7 @@ def compare_scores(stats: dict[str, pd.DataFrame], out_dir: Path | str,
     if len(order) > 30:
         axes[0].tick_params(axis="y", labelsize=7)
     _rows_and_labels(axes, ranked, y)
-    _legend(fig, datasets, height)
+    _legend(fig, datasets, height, bool((table["seconds_mode"] == "fused").any()))
     optimum = stats.get("benchmark_best", pd.DataFrame())
     source = ("benchmark" if optimum.empty or "source" not in optimum.columns
               else " / ".join(sorted(set(optimum["source"]))))
@@ -182,11 +199,19 @@ def _scale_sentence(table: pd.DataFrame, datasets: list[str], run: dict, summary
     seeds = summary.get("seeds") or run.get("seeds") or []
     rule = summary.get("seed_aggregation", {}).get("rule")
     seeding = (f"scoring seed {seeds[0]}" if len(seeds) == 1 else
-               f"scoring seeds {', '.join(map(str, seeds))}, combined per architecture by "
-               f"their {rule or 'mean'} before ranking" if seeds else "scoring seeds not recorded")
+               f"scoring seeds {', '.join(map(str, seeds))}, combined per architecture before "
+               f"ranking (stats.seed_aggregation: {rule or 'not recorded'})" if seeds
+               else "scoring seeds not recorded")
     boot = summary.get("bootstrap")
+    level = round(100 * float(summary.get("confidence", 0.95)))
+    paths = summary.get("require_path") or {}
+    dropped = ("; ".join(f"{style.dataset_label(d)} {n}" for d, n in paths["dropped"].items())
+               if paths.get("required") and paths.get("dropped") else "")
     return (f"Scale: {len(table['score'].unique())} scores; architectures per data set: {per}; "
-            f"batch {batch}; {seeding}. Bars: 95% percentile-bootstrap intervals"
+            f"batch {batch}; {seeding}."
+            + (f" Architectures without a path from input to output were dropped before "
+               f"every statistic (stats.require_path: {dropped})." if dropped else "")
+            + f" Bars: {level}% percentile-bootstrap intervals"
             + (f" ({boot} resamples)." if boot else "."))
 
 
@@ -220,8 +245,9 @@ def _best_and_time_sentence(table: pd.DataFrame, stats_optimum: str, log: bool) 
     untimed = sorted(set(table["score"]) - set(timed["score"]))
     return _ended(text + f"Time: median seconds per architecture ({' or '.join(modes)} runs, "
                   f"{'/'.join(map(str, n))} architectures per timed data set"
-                  + ("; log axis" if log else "") + "); hollow dots are fused-run shares of "
-                  "scores without a standalone timing"
+                  + ("; log axis" if log else "") + ")"
+                  + ("; hollow dots are fused-run shares of scores without a standalone timing"
+                     if "fused" in modes else "")
                   + (f"; not timed: {', '.join(untimed)}"
                      if untimed else ""))
 

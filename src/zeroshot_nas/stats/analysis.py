@@ -484,8 +484,8 @@ def _summary(
         "seed": cfg.seed,
         "highlight": list(cfg.highlight),
         "comparison": {"ranked_by": comparison.SORT_DESCRIPTION,
-                       "kendall": "Kendall tau with test accuracy over every sampled "
-                                  "architecture, non-finite values ranked last, sign "
+                       "kendall": "Kendall tau with test accuracy over the architectures "
+                                  "ranked, non-finite values ranked last, sign "
                                   "flipped for scores where lower is better",
                        "seconds": "median seconds per architecture, standalone timings "
                                   "where the score has any, else fused"},
