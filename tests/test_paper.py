@@ -102,17 +102,21 @@ def test_pipeline_commands_produce_every_file(tmp_path):
         assert (stats_dir / f"{name}.csv").stat().st_size > 0, name
     assert cli.main(["figures", "--scores", str(scores), "--stats", str(stats_dir),
                      "--out", str(fig_dir)]) == 0
-    for name in ("ps_fig1", "ps_fig3", "ps_fig4", "ps_fig5", "ps_percentile",
+    for name in ("compare_scores", "ps_fig1", "ps_fig3", "ps_fig4", "ps_fig5", "ps_percentile",
                  "ps_fig2_cifar10_part1"):
         for ext in ("png", "pdf", "txt"):
             assert (fig_dir / f"{name}.{ext}").stat().st_size > 0, (name, ext)
     assert (fig_dir / "figures_manifest.json").exists()
+    # the comparison is the run's own figure, captioned for the report under its name
+    assert (fig_dir / "report" / "compare_scores.rst").read_text().startswith(
+        "**Score comparison.**")
     paper_dir = tmp_path / "paper"
     assert cli.main(["paper-tables", "--stats", str(stats_dir), "--out",
                      str(paper_dir / "generated"), "--figures", str(fig_dir)]) == 0
     gen = paper_dir / "generated"
     for name in ("run_macros", "rank_based_table1", "ssnr_table", "nwot_table", "ps_table1",
-                 "ps_best", "ps_quality", "timing", "fig_ps_fig1", "fig_ps_fig3"):
+                 "ps_best", "ps_quality", "timing", "fig_ps_fig1", "fig_ps_fig3",
+                 "compare_scores", "fig_compare_scores", "section_compare"):
         assert (gen / f"{name}.tex").stat().st_size > 0, name
     rb = pd.read_csv(gen / "rank_based_table1.csv")
     ours = rb[rb["score"] == "rank_combination"]

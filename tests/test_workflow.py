@@ -103,11 +103,16 @@ def test_a_run_leaves_files_outside_its_own_folders_alone(finished_run):
     workdir, _ = finished_run
     assert (workdir / USER_FILE).read_text() == "mine\n"
     assert sorted(p.name for p in (workdir / "results" / "tiny" / "figures").glob("*.png"))
+    # every run compares its scores (stats.highlight empty: nothing picked out)
+    figure = workdir / "results" / "tiny" / "figures" / "compare_scores"
+    assert figure.with_suffix(".png").stat().st_size > 0
+    assert "No score is highlighted" in figure.with_suffix(".txt").read_text()
 
 
 @pytest.mark.parametrize(("key", "value"), [("bootstrap", 50), ("best_of_n", 5),
                                             ("rank_combination", ["naswot"]), ("seed", 3),
                                             ("seed_aggregation", "first"),
+                                            ("highlight", ["naswot"]),
                                             ("freerea_check", True),
                                             ("require_path", True)])
 def test_changing_a_stats_setting_reruns_the_statistics(finished_run, snakemake_exe, key, value):

@@ -263,11 +263,31 @@ def _check_semantics(config: dict) -> None:
             f"config key 'report_experiment': {report!r} is not one of the experiments "
             f"({', '.join(config['experiments'])})"
         )
+    _check_highlight(config)
     _check_nats_sss_archive(config)
     space = config["experiments"][report_experiment(config)]["space"]
     if config["stats"]["freerea_check"] and space != "nb201":
         raise ConfigError(f"config key 'stats.freerea_check': FreeREA's scores are of "
                           f"NAS-Bench-201 networks, but the report experiment scores {space}")
+
+
+def _check_highlight(config: dict) -> None:
+    """``stats.highlight`` names scores the report experiment's comparison shows: registered
+    proxies it scores, or the rank combination when one is configured."""
+    from zeroshot_nas.stats.names import RANK_COMBINATION
+
+    key = "stats.highlight"
+    combined = [RANK_COMBINATION] if config["stats"]["rank_combination"] else []
+    names = config["stats"]["highlight"]
+    _check_proxy_names([n for n in names if n not in combined], key)
+    report = report_experiment(config)
+    scored = {*experiment_proxies(config["experiments"][report]), *combined}
+    absent = [n for n in names if n not in scored]
+    if absent:
+        raise ConfigError(
+            f"config key '{key}': {', '.join(map(repr, absent))} is not scored by the report "
+            f"experiment {report!r}: add it to experiments.{report}.proxies (the comparison "
+            "shows the report experiment's scores)")
 
 
 FREEREA = {"freerea_batches": "all"}

@@ -31,6 +31,10 @@ STATS_DESCRIPTIONS = {
     "nonfinite": "Counts of each status (ok, nan, +inf, -inf, error) per score and data set.",
     "benchmark_best": "Highest test and validation accuracy per data set.",
     "score_specs": "Direction and bounds of every score, as the statistics used them.",
+    "comparison": "Every score of the run ranked by its mean Kendall tau with test accuracy "
+                  "over the data sets (in the score's direction), per data set with its 95% "
+                  "interval and non-finite count, best accuracy of N, seconds per "
+                  "architecture; the scores of stats.highlight marked (highlighted).",
 }
 
 

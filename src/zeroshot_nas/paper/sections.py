@@ -1,6 +1,7 @@
 """The registry of the document's sections, in the order the document sets them.
 
-The run's protocol comes first, then one section per paper (or per space of a paper); the
+The run's protocol comes first, then how every score of the run compares (the scores of
+every paper side by side), then one section per paper (or per space of a paper); the
 "not reproduced" section closes the document (the assembly writes it last, from what the
 others did not draw or compute). Each entry is the ``SECTION`` of one module, a
 :class:`~zeroshot_nas.paper.document.Section` holding everything the section owns: its
@@ -11,11 +12,12 @@ new space's section is one such module, its published values and catalogue entri
 
 from __future__ import annotations
 
-from . import nwot, protocol, ps, rb, ssnr
+from . import compare, nwot, protocol, ps, rb, ssnr
 from .document import Section
 
 SECTIONS: tuple[Section, ...] = (
     protocol.SECTION,
+    compare.SECTION,
     ps.SECTION,
     rb.SECTION,
     nwot.SECTION,

@@ -17,6 +17,7 @@ from .document import Document
 from .tex import tex_escape
 
 FIGURE_HEIGHT = r"0.62\textheight"  # image + the longest caption stay within one page
+# (a figure's catalogue entry may give a taller share: one row per score needs the page)
 
 
 def figure_tex(figures_dir: Path, name: str, paper_dir: Path,
@@ -31,10 +32,11 @@ def figure_tex(figures_dir: Path, name: str, paper_dir: Path,
     caption = txt.read_text(encoding="utf-8").strip() if txt.exists() else ""
     entry = catalog.resolve_figure(name)
     rel = Path(os.path.relpath(pdf.resolve(), start=paper_dir.resolve())).as_posix()
+    height = rf"{entry.item.height}\textheight" if entry.item.height else FIGURE_HEIGHT
     # Not a float: an unbreakable box in reading order. It moves to the next page when it
     # does not fit, and cannot overflow one (image at most FIGURE_HEIGHT, caption below).
     return ("\\par\\medskip\\noindent\\begin{minipage}{\\linewidth}\n\\centering\n"
-            f"\\includegraphics[width={width},height={FIGURE_HEIGHT},keepaspectratio]{{{rel}}}\n"
+            f"\\includegraphics[width={width},height={height},keepaspectratio]{{{rel}}}\n"
             f"\\captionof*{{figure}}{{\\textbf{{{tex_escape(entry.heading)}.}}\\enspace "
             f"{tex_escape(entry.item.title)}. {tex_escape(caption)}}}\n"
             "\\end{minipage}\\par\\medskip\n")

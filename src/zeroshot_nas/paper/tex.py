@@ -7,6 +7,7 @@ _TEX_ESCAPES = {
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "Σ": r"$\Sigma$", "ρ": r"$\rho$", "τ": r"$\tau$", "²": r"$^2$", "±": r"$\pm$",
     "−": "-", "≥": r"$\geq$", "≤": r"$\leq$", "×": r"$\times$", "–": "--", "η": r"$\eta$",
+    "↓": r"$\downarrow$",
 }
 
 

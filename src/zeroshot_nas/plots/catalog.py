@@ -31,13 +31,16 @@ RUN = "run"  # items about the run itself (protocol, statistics), not one paper
 @dataclass(frozen=True)
 class Item:
     """A figure or table: ``label`` is the paper's own number ("PS Figure 3"); ``ours`` marks
-    items the paper does not have (drawn from its numbers, or evidence we add)."""
+    items the paper does not have (drawn from its numbers, or evidence we add); ``height``
+    the share of the page's text height a tall figure may take in the document (None: the
+    document's default)."""
 
     key: str
     paper: str
     label: str
     title: str
     ours: bool = False
+    height: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,19 @@ def _items(paper: str, block: dict, kind: str, where: str, path: Path) -> dict[s
         raise ValueError(f"{path}: {where}.{kind} must map file names to entries")
     return {key: Item(key, paper, _field(entry, "label", f"{where}.{kind}.{key}", path),
                       _field(entry, "title", f"{where}.{kind}.{key}", path),
-                      bool(entry.get("ours", False)))
+                      bool(entry.get("ours", False)),
+                      _height(entry, f"{where}.{kind}.{key}", path))
             for key, entry in entries.items()}
+
+
+def _height(entry: dict, where: str, path: Path) -> float | None:
+    value = entry.get("height")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 0.9:
+        raise ValueError(f"{path}: {where}.height must be a share of the text height in "
+                         f"(0, 0.9], not {value!r}")
+    return float(value)
 
 
 def load_catalogue(path: Path | str | None = None) -> Catalogue:

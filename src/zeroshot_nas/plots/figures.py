@@ -17,6 +17,7 @@ import pandas as pd
 from zeroshot_nas.plots import catalog
 from zeroshot_nas.plots.base import FigureResult
 from zeroshot_nas.plots.catalog import rst_escape
+from zeroshot_nas.plots.compare import compare_scores
 from zeroshot_nas.plots.correlations import rb_table1, ssnr_table1
 from zeroshot_nas.plots.nwot_ssnr import (
     _histogram,
@@ -35,7 +36,7 @@ from zeroshot_nas.plots.ps import (
 from zeroshot_nas.stats import analysis, seeds
 
 __all__ = [
-    "FigureResult", "_histogram", "draw_figures", "make_all_figures",
+    "FigureResult", "_histogram", "compare_scores", "draw_figures", "make_all_figures",
     "nwot_fig1_jacobian_histograms", "ps_fig1_monotonicity_examples",
     "ps_fig2_score_vs_accuracy", "ps_fig3_best_and_time", "ps_fig4_monotonicity",
     "ps_fig5_slopes", "ps_percentile", "ps_tensors", "rb_table1", "rst_escape",
@@ -65,13 +66,16 @@ def spec_lookup(stats: dict[str, pd.DataFrame]):
 
 def make_all_figures(
     df: pd.DataFrame, stats: dict[str, pd.DataFrame], out_dir: Path | str, info=None,
+    summary: dict | None = None,
 ) -> list[FigureResult]:
     """Draw every figure the run's data allow; the notes of skipped ones say why.
-    ``info`` gives score directions/bounds (default: the statistics' ``score_specs``)."""
+    ``info`` gives score directions/bounds (default: the statistics' ``score_specs``);
+    ``summary`` (the statistics' ``summary.json``) feeds the comparison's caption."""
     info = info or spec_lookup(stats)
     out = Path(out_dir)
     datasets = analysis.ordered_datasets(analysis.quality_rows(df)["dataset"].unique())
-    results = [ps_fig1_monotonicity_examples(out)]
+    results = [compare_scores(stats, out, run_protocol(df), summary),
+               ps_fig1_monotonicity_examples(out)]
     results += [ps_fig2_score_vs_accuracy(df, out, d, info) for d in datasets]
     results += [ps_fig3_best_and_time(stats, out), ps_fig4_monotonicity(stats, out),
                 ps_fig5_slopes(stats, out), ps_percentile(stats, out),
@@ -119,7 +123,7 @@ def draw_figures(scores: str | Path, stats_dir: str | Path, out: str | Path) -> 
     stats, summary = analysis.read_stats(stats_dir)
     # the figures rank the same per-architecture values as the statistics they sit beside
     how = summary.get("seed_aggregation", {}).get("rule", analysis.StatsConfig.seed_aggregation)
-    results = make_all_figures(seeds.collapse_seeds(df, how), stats, out)
+    results = make_all_figures(seeds.collapse_seeds(df, how), stats, out, summary=summary)
     write_report_captions(Path(out), results)
     manifest = {
         "made": {r.name: [p.name for p in r.paths] for r in results if r.made},

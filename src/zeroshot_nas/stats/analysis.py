@@ -19,8 +19,9 @@ import pandas as pd
 from zeroshot_nas import io
 from zeroshot_nas.config import schema_default
 from zeroshot_nas.spaces.common import DATASETS
-from zeroshot_nas.stats import connectivity, core, crosscheck, seeds
+from zeroshot_nas.stats import comparison, connectivity, core, crosscheck, seeds
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
+from zeroshot_nas.stats.names import RANK_COMBINATION
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ OUTPUT_TABLES = (
     "seed_correlations",
     "seed_spread",
     "freerea_check",
+    "comparison",
 )
-RANK_COMBINATION = "rank_combination"
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class StatsConfig:
     seed: int = _stats_default("seed")
     seed_aggregation: str = _stats_default("seed_aggregation")
     require_path: bool = _stats_default("require_path")
+    highlight: tuple[str, ...] = _stats_default("highlight")
     confidence: float = 0.95
     # None: directions and bounds from the proxy registry (tests pass explicit ones)
     info: Callable[[str], ScoreInfo] | None = None
@@ -97,7 +99,8 @@ class StatsConfig:
                    best_of_runs=stats["best_of_runs"],
                    rank_combination=tuple(stats["rank_combination"]), seed=stats["seed"],
                    seed_aggregation=stats["seed_aggregation"],
-                   require_path=stats["require_path"])
+                   require_path=stats["require_path"],
+                   highlight=tuple(stats["highlight"]))
 
     def score_info(self, name: str) -> ScoreInfo:
         return (self.info or registry_info)(name)
@@ -367,6 +370,8 @@ def compute_stats(
                                           columns=seeds.SEED_CORRELATION_COLUMNS),
         "seed_spread": pd.DataFrame(parts.seed_spread, columns=seeds.SEED_SPREAD_COLUMNS),
     }
+    tables["comparison"] = comparison.comparison_table(tables, datasets, cfg.highlight)
+    notes += comparison.highlight_notes(tables["comparison"], cfg.highlight)
     if freerea is not None:
         check = crosscheck.freerea_check(scored, freerea, cfg.seed_aggregation)
         tables["freerea_check"] = check
@@ -477,6 +482,13 @@ def _summary(
         "best_of_n": cfg.best_of_n,
         "best_of_runs": cfg.best_of_runs,
         "seed": cfg.seed,
+        "highlight": list(cfg.highlight),
+        "comparison": {"ranked_by": comparison.SORT_DESCRIPTION,
+                       "kendall": "Kendall tau with test accuracy over the architectures "
+                                  "ranked, non-finite values ranked last, sign "
+                                  "flipped for scores where lower is better",
+                       "seconds": "median seconds per architecture, standalone timings "
+                                  "where the score has any, else fused"},
         "seeds": sorted(int(s) for s in scored["seed"].unique()),
         "seed_aggregation": {
             "rule": cfg.seed_aggregation,

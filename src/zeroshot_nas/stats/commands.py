@@ -10,11 +10,26 @@ import pandas as pd
 
 from zeroshot_nas.config import seed_argument
 from zeroshot_nas.stats import analysis, seeds
+from zeroshot_nas.stats.names import RANK_COMBINATION
 
 log = logging.getLogger(__name__)
 
 
+def _highlightable(names: list[str], rank_combination: list[str]) -> list[str]:
+    """The ``--highlight`` names, each a registered proxy or the rank combination (when one
+    is formed); ValueError naming the option otherwise."""
+    from zeroshot_nas.proxies import REGISTRY
+
+    known = {*REGISTRY, *([RANK_COMBINATION] if rank_combination else [])}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"--highlight: unknown score {', '.join(map(repr, unknown))}; known: "
+                         f"{', '.join(sorted(known))}")
+    return names
+
+
 def _stats(args: argparse.Namespace) -> int:
+    highlight = tuple(_highlightable(args.highlight, args.rank_combination))
     df = analysis.load_scores(args.scores)
     benchmark = None
     if args.benchmark:
@@ -34,6 +49,7 @@ def _stats(args: argparse.Namespace) -> int:
         seed=args.seed,
         seed_aggregation=args.seed_aggregation,
         require_path=args.require_path,
+        highlight=highlight,
     )
     tables, summary = analysis.compute_stats(df, cfg, benchmark=benchmark, timings=timings)
     analysis.write_stats(tables, summary, args.out)
@@ -64,4 +80,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--require-path", action=argparse.BooleanOptionalAction,
                    default=d.require_path,
                    help="drop architectures without a path from input to output first")
+    p.add_argument("--highlight", nargs="*", default=list(d.highlight),
+                   help="scores to pick out in the comparison of every score (your proxy)")
     p.set_defaults(func=_stats)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# The statistics' sum of ranks of stats.rank_combination (rank-based paper), a score of its own.
+RANK_COMBINATION = "rank_combination"
+
 # parameters-scoring: Table 1 / Figures 2-5 order and labels.
 PARAMETERS_SCORING = {
     "js": "JS", "jsc": "JSC", "sns": "SNS", "snsc": "SNSC", "lns": "LNS", "lnsc": "LNSC",
@@ -15,7 +18,7 @@ PARAMETERS_SCORING = {
 RANK_BASED = {
     "ntk": "NTK", "ntk_rb": "NTK (RB code)", "snip": "Snip", "fisher": "Fisher", "grasp": "Grasp", "naswot": "NASWOT",
     "synflow": "SynFlow", "logsynflow": "LogSynFlow", "ni": "NI",
-    "rank_combination": "Rank comb.",
+    RANK_COMBINATION: "Rank comb.",
 }
 # layerwise-ssnr Figure 2 panels: saliency sum, overall SSNR, layer-wise SSNR (synflow).
 SSNR = {"synflow": "Saliency sum (synflow)", "ssnr": "Overall SSNR",
