@@ -441,7 +441,10 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     provenance = table.attrs.get("provenance", {})
     docs = provenance.get("columns", {})
-    frame = table.loc[:, [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table)]].copy()
+    # The common columns first, then the optional ones, then a table's own (NB101's graph
+    # hash, ...).
+    known = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table)]
+    frame = table.loc[:, [*known, *(c for c in table.columns if c not in known)]].copy()
     frame.attrs = {}
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     fields = [
