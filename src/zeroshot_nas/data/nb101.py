@@ -38,8 +38,8 @@ import pandas as pd
 
 from .. import spaces
 from ..spaces import nb101
-from .benchmark import COLUMNS, BenchmarkError, _check_equal
-from .sources import Source, load_registry, verify
+from .benchmark import COLUMNS, BenchmarkError, _check_equal, require_sources
+from .sources import Source, load_registry
 
 MLFE_KEYS = {"matrix": "mlfe-nb101-matrices", "ops": "mlfe-nb101-ops",
              "indi": "mlfe-nb101-indicators"}
@@ -88,27 +88,13 @@ COLUMN_DOCS: dict[str, str] = {
 }
 
 
-def _verified(paths: Mapping[str, str | Path], keys: list[str],
-              registry: dict[str, Source]) -> dict[str, Path]:
-    out = {}
-    for key in keys:
-        if key not in paths:
-            raise ValueError(f"NB101 table: no path given for source {key}")
-        path = Path(paths[key])
-        if not path.is_file():
-            raise FileNotFoundError(f"source {key}: file {path} not found (run zeroshot-nas fetch)")
-        verify(path, registry[key])
-        out[key] = path
-    return out
-
-
 def read_mlfe(paths: Mapping[str, str | Path],
               registry: dict[str, Source] | None = None) -> pd.DataFrame:
     """MLFE's 2,000 rows, one per row of its files: the canonical arch and hash of the cell,
     and the five ``query`` fields (``INDI_COLUMNS``). ``attrs`` count the distinct raw and
     pruned specs."""
     registry = registry if registry is not None else load_registry()
-    files = _verified(paths, list(MLFE_KEYS.values()), registry)
+    files = require_sources(paths, registry, tuple(MLFE_KEYS.values()), "NB101 MLFE table")
     matrices = np.load(files[MLFE_KEYS["matrix"]], allow_pickle=False)
     ops = np.load(files[MLFE_KEYS["ops"]], allow_pickle=False)
     indi = np.load(files[MLFE_KEYS["indi"]], allow_pickle=False)
@@ -209,7 +195,8 @@ def read_naslib(path: str | Path, registry: dict[str, Source] | None = None) -> 
     """NASLib's 500 keys in file order: canonical arch, hash, ``val_accuracy`` and every
     precomputed score under our names (``NASLIB_SCORES``)."""
     registry = registry if registry is not None else load_registry()
-    path = _verified({NASLIB_KEY: path}, [NASLIB_KEY], registry)[NASLIB_KEY]
+    path = require_sources({NASLIB_KEY: path}, registry, (NASLIB_KEY,), "NB101 NASLib table")[
+        NASLIB_KEY]
     data = json.loads(path.read_text(encoding="utf-8"))
     try:
         entries = data["nasbench101"]["cifar10"]
