@@ -163,6 +163,21 @@ def test_naslib_agreement_of_the_counts(benchmark) -> None:
     assert (out["n"] == 292).all()
 
 
+def test_statistics_of_the_naslib_table_use_validation_accuracy(benchmark) -> None:
+    from zeroshot_nas.stats.analysis import StatsConfig, compute_stats
+
+    tables_out, summary = compute_stats(analytic_scores(benchmark["naslib"]),
+                                        StatsConfig(bootstrap=20, best_of_n=10,
+                                                    rank_combination=()))
+    corr = tables_out["correlations"]
+    assert set(corr["target"]) == {"valid_acc"} and set(corr["score"]) == {"params", "flops"}
+    assert set(tables_out["monotonicity"]["target"]) == {"valid_acc"}
+    assert tables_out["best_retrieved"].empty
+    assert any("only valid_acc available" in note for note in summary["notes"])
+    assert set(tables_out["naslib_agreement"]["score"]) == {"params", "flops"}
+    assert "nb101_row_correlations" not in tables_out
+
+
 # ----------------------------------------------------------------------------- searches
 def test_mutations_stay_in_the_table_and_move() -> None:
     space = get_space("nb101")
