@@ -222,8 +222,8 @@ def test_space_rejects_bad_input():
         get_space("nb201").encode("|nor_conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|")
     with pytest.raises(ArchError, match="12"):
         get_space("nats_sss").encode("8:12:16:24:32")
-    with pytest.raises(ValueError, match="unknown search space 'nb101'"):
-        get_space("nb101")
+    with pytest.raises(ValueError, match="unknown search space 'nb301'"):
+        get_space("nb301")
     with pytest.raises(ValueError, match="genome"):
         get_space("nb201").decode((0, 1, 2))
 

@@ -144,8 +144,8 @@ def test_non_string_arch_is_an_arch_error() -> None:
 
 
 def test_unknown_space_and_dataset_are_named() -> None:
-    with pytest.raises(ValueError, match="unknown search space 'nb101'"):
-        spaces.all_archs("nb101")
+    with pytest.raises(ValueError, match="unknown search space 'nb301'"):
+        spaces.all_archs("nb301")
     with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
         spaces.build_network("nb201", BEST_CIFAR10, "imagenet")
     with pytest.raises(ValueError, match="unknown dataset 'cifar-10'"):

@@ -162,17 +162,47 @@ def _check_proxy_names(names: list[str], key: str) -> None:
         )
 
 
-SPACE_SIZES = {"nb201": 15625, "nats_sss": 32768}
+SPACE_SIZES = {"nb201": 15625, "nats_sss": 32768, "nb101": 846}
 # Searches that read only scores; the others train on the benchmark (need accuracies).
 TRAINING_FREE_SEARCHES = ("random_score", "ga_rank", "sa_rank")
+# nb101's pinned tables (spaces.nb101.TABLE_SIZES, here without importing the space)
+NB101_TABLE_SIZES = {"mlfe": 846, "naslib": 292}
+
+
+def space_size(experiment: dict) -> int:
+    """Architectures an experiment can sample: its space's, or its nb101 table's."""
+    if experiment["space"] == "nb101":
+        return NB101_TABLE_SIZES[experiment["nb101_table"]]
+    return SPACE_SIZES[experiment["space"]]
 # Labelled images of the bundled FreeREA batches (ImageNet16: labels 1..120 of ImageNet-1000).
 FREEREA_LABELLED = {"cifar10": 960, "cifar100": 960, "ImageNet16-120": 106}
+
+
+def _check_space(key: str, e: dict) -> None:
+    """What a space allows: its data sets, its tables, the scores defined on its networks."""
+    from zeroshot_nas.spaces import space_datasets
+
+    allowed = space_datasets(e["space"])
+    refused = [d for d in e["datasets"] if d not in allowed]
+    if refused:
+        raise ConfigError(f"config key '{key}.datasets': {', '.join(refused)} not defined for "
+                          f"{e['space']} (its benchmark trained on {', '.join(allowed)} only)")
+    if e["space"] != "nb101" and e["nb101_table"] != "mlfe":
+        raise ConfigError(f"config key '{key}.nb101_table': only for space nb101, not "
+                          f"{e['space']}")
+    if e["proxies"] != "all":
+        undefined = [n for n in e["proxies"] if n not in space_proxies(e["space"])]
+        if undefined:
+            raise ConfigError(f"config key '{key}.proxies': {', '.join(undefined)} not defined "
+                              f"on {e['space']} networks (they read an NB201-style cell "
+                              "description: needs_space)")
 
 
 def _check_experiment(config: dict, name: str, e: dict) -> None:
     key = f"experiments.{name}"
     if e["proxies"] != "all":
         _check_proxy_names(e["proxies"], f"{key}.proxies")
+    _check_space(key, e)
     for dataset in e["datasets"]:
         check_image_source(config, dataset)
         if image_source(config, dataset) == FREEREA and \
@@ -180,10 +210,12 @@ def _check_experiment(config: dict, name: str, e: dict) -> None:
             raise ConfigError(f"config key '{key}.batch_size': {e['batch_size']} images per batch, "
                               f"but the bundled {dataset} images hold {FREEREA_LABELLED[dataset]} "
                               f"labelled ones (give your own images in data.images.{dataset})")
-    size = SPACE_SIZES[e["space"]]
+    size = space_size(e)
     if e["n_archs"] != "all" and e["n_archs"] > size:
+        where = f"{e['space']} ({e['nb101_table']} table)" if e["space"] == "nb101" \
+            else e["space"]
         raise ConfigError(f"config key '{key}.n_archs': {e['n_archs']} architectures requested, "
-                          f"but {e['space']} has {size:,} (use 'all')")
+                          f"but {where} has {size:,} (use 'all')")
     # YAML's 0.0 passes JSON Schema's "integer"; a seed names a cache folder, so it must be exact.
     for field in ("seeds",):
         bad = [v for v in e[field] if not isinstance(v, int) or isinstance(v, bool)]
@@ -247,7 +279,7 @@ def _check_nats_sss_archive(config: dict) -> None:
 def _check_semantics(config: dict) -> None:
     for name, experiment in config["experiments"].items():
         _check_experiment(config, name, experiment)
-    n_min = min((SPACE_SIZES[e["space"]] if e["n_archs"] == "all" else e["n_archs"])
+    n_min = min((space_size(e) if e["n_archs"] == "all" else e["n_archs"])
                 for e in config["experiments"].values())
     if config["stats"]["best_of_n"] > n_min:
         raise ConfigError(f"config key 'stats.best_of_n': {config['stats']['best_of_n']} "
@@ -265,6 +297,7 @@ def _check_semantics(config: dict) -> None:
         )
     _check_highlight(config)
     _check_nats_sss_archive(config)
+    _check_nb101_search(config)
     space = config["experiments"][report_experiment(config)]["space"]
     if config["stats"]["freerea_check"] and space != "nb201":
         raise ConfigError(f"config key 'stats.freerea_check': FreeREA's scores are of "
@@ -288,6 +321,28 @@ def _check_highlight(config: dict) -> None:
             f"config key '{key}': {', '.join(map(repr, absent))} is not scored by the report "
             f"experiment {report!r}: add it to experiments.{report}.proxies (the comparison "
             "shows the report experiment's scores)")
+
+
+# The searches that move within nb101's table: draws from it and NAS-Bench-101's mutation
+# (GA-rk and SA-rk cross over and step NB201-style genomes; REINFORCE and BOHB sample one
+# operation per NB201 edge or size-space layer).
+NB101_SEARCHES = ("random_score", "random_train", "rea", "area")
+
+
+def _check_nb101_search(config: dict) -> None:
+    """Searches run on the report experiment; on nb101 they stay within MLFE's table."""
+    e = config["experiments"][report_experiment(config)]
+    if e["space"] != "nb101" or not config["search"]["enabled"]:
+        return
+    if e["nb101_table"] != "mlfe":
+        raise ConfigError("config key 'search.enabled': searches on nb101 run within MLFE's "
+                          "table (nb101_table: mlfe), the one with test accuracies and training "
+                          "times; disable them for a naslib experiment")
+    undefined = [a for a in config["search"]["algorithms"] if a not in NB101_SEARCHES]
+    if undefined:
+        raise ConfigError(f"config key 'search.algorithms': {', '.join(undefined)} not defined "
+                          "on nb101's table (they move in NB201-style genomes); use "
+                          f"{', '.join(NB101_SEARCHES)}")
 
 
 FREEREA = {"freerea_batches": "all"}
@@ -344,10 +399,19 @@ def check_image_source(config: dict, dataset: str) -> None:
                               f"batch files. {IMAGENET16_HELP}")
 
 
+def space_proxies(space: str) -> list[str]:
+    """The registered scores defined on ``space``'s networks: on nb101 every score but those
+    that read an NB201-style cell description (``needs_space``)."""
+    from zeroshot_nas.proxies.registry import defined_on
+
+    return [n for n in known_proxies() if defined_on(n, space)]
+
+
 def experiment_proxies(experiment: dict) -> list[str]:
-    """The proxies of an experiment, with 'all' expanded to the registry, in registry order."""
+    """The proxies of an experiment, with 'all' expanded to the scores defined on its space,
+    in registry order."""
     if experiment["proxies"] == "all":
-        return known_proxies()
+        return space_proxies(experiment.get("space", "nb201"))
     return list(experiment["proxies"])
 
 

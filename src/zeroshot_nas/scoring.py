@@ -24,7 +24,7 @@ from tqdm import tqdm
 from zeroshot_nas import io, spaces
 from zeroshot_nas.proxies import Protocol, resolve_names
 from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device, torch_threads
-from zeroshot_nas.proxies.registry import definitions
+from zeroshot_nas.proxies.registry import defined_on, definitions
 from zeroshot_nas.proxies.runner import MODES, score_architecture
 from zeroshot_nas.score_cache import ScoreCache, batch_digest, entry_value, make_entry
 
@@ -86,7 +86,7 @@ def score_archs(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    names = resolve_names(names)
+    names = defined_names(resolve_names(names), space)
     protocol = replace(protocol, seed=int(seed))
     canonical = [spaces.parse_arch(space, a) for a in archs]
     if len(set(canonical)) != len(canonical):
@@ -123,6 +123,15 @@ def score_archs(
     table.attrs["computed"] = computed
     table.attrs["cached"] = cached
     return table
+
+
+def defined_names(names: list[str], space: str) -> list[str]:
+    """``names`` if every score is defined on ``space``'s networks, else ValueError."""
+    undefined = [n for n in names if not defined_on(n, space)]
+    if undefined:
+        raise ValueError(f"score(s) {', '.join(undefined)} are not defined on {space} networks "
+                         "(they read an NB201-style cell description)")
+    return names
 
 
 def run_batch(images_npz: str | Path, space: str, dataset: str, protocol: Protocol,
@@ -194,11 +203,14 @@ def merge_scores(shards: list[Path], benchmark: Path | None, out: Path) -> pd.Da
     if benchmark is not None:
         table = pd.read_parquet(benchmark)
         bench_cols = [c for c in table.columns if c not in scores.columns or c in ("arch", "dataset")]
-        scores = scores.merge(table[bench_cols], on=["arch", "dataset"], how="left")
-        missing = scores["test_acc"].isna() & scores["space"].eq("nb201")
+        scores = scores.merge(table[bench_cols], on=["arch", "dataset"], how="left",
+                              indicator="_in_benchmark")
+        # The size space has no accuracies here; every other space's table covers its sample.
+        missing = scores["_in_benchmark"].eq("left_only") & scores["space"].ne("nats_sss")
+        scores = scores.drop(columns="_in_benchmark")
         if missing.any():
             raise ValueError(
-                f"merge-scores: {int(missing.sum())} rows have no benchmark entry, e.g. "
+                f"merge-scores: {int(missing.sum())} rows have no entry in {benchmark}, e.g. "
                 f"{scores.loc[missing, 'arch'].iloc[0]!r}"
             )
     status_counts = scores.groupby(["score", "status"]).size()

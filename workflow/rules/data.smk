@@ -56,6 +56,24 @@ rule build_nats_sss_benchmark:
         STEP
 
 
+# NAS-Bench-101's tables (docs/nb101.md), built only when an experiment uses them.
+rule build_benchmark_nb101:
+    input:
+        unpack(lambda w: PLAN.table_inputs(w.table)),
+    output:
+        "data/benchmarks/{table}.parquet",
+    wildcard_constraints:
+        table="nb101|nb101-naslib",
+    params:
+        registry=str(REPO / config["data"]["sources"]),
+    log:
+        "logs/build_benchmark_{table}.log",
+    conda:
+        ENV
+    script:
+        STEP
+
+
 rule prepare_images:
     input:
         lambda w: PLAN.image_inputs(w.dataset),

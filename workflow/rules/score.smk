@@ -45,7 +45,7 @@ rule score_shard:
 rule merge_scores:
     input:
         shards=lambda w: PLAN.score_shards(w.exp),
-        benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
+        benchmark=lambda w: experiment(w).benchmark,
     output:
         "results/{exp}/scores.parquet",
     params:

@@ -4,7 +4,7 @@
 rule search:
     input:
         scores=rules.merge_scores.output[0],
-        benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
+        benchmark=lambda w: experiment(w).benchmark,
         images=rules.prepare_images.output[0],
     output:
         "results/{exp}/search/runs/{algorithm}/{dataset}.parquet",
@@ -37,7 +37,7 @@ rule search:
 rule search_tables:
     input:
         runs=PLAN.search_runs(),
-        benchmark=PLAN.benchmark_table(PLAN.experiments[PLAN.report].space),
+        benchmark=PLAN.experiments[PLAN.report].benchmark,
     output:
         tables=directory(f"results/{PLAN.report}/search/tables"),
         figures=report(

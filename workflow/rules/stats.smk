@@ -33,7 +33,7 @@ rule time_standalone:
 rule merge_timing:
     input:
         shards=lambda w: PLAN.timing_tables(w.exp),
-        benchmark=lambda w: PLAN.benchmark_table(experiment(w).space),
+        benchmark=lambda w: experiment(w).benchmark,
     output:
         "results/{exp}/timing.parquet",
     params:

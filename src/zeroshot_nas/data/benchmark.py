@@ -161,13 +161,15 @@ class BenchmarkError(ValueError):
     """Sources that disagree with each other, or a table that breaks its own invariants."""
 
 
-def _require(paths: Mapping[str, str | Path], registry: dict[str, Source]) -> dict[str, Path]:
-    """Resolve and hash-check every file the table needs, before any of them is parsed."""
-    missing = [key for key in REQUIRED_KEYS if key not in paths]
+def require_sources(paths: Mapping[str, str | Path], registry: dict[str, Source],
+                    keys: tuple[str, ...] = REQUIRED_KEYS,
+                    what: str = "build_nb201_table") -> dict[str, Path]:
+    """Resolve and hash-check every file a table needs (``keys``), before any is parsed."""
+    missing = [key for key in keys if key not in paths]
     if missing:
-        raise ValueError(f"build_nb201_table: no path given for source(s) {', '.join(missing)}")
+        raise ValueError(f"{what}: no path given for source(s) {', '.join(missing)}")
     resolved: dict[str, Path] = {}
-    for key in REQUIRED_KEYS:
+    for key in keys:
         path = Path(paths[key])
         if not path.is_file():
             raise FileNotFoundError(f"source {key}: file {path} not found (run zeroshot-nas fetch)")
@@ -298,7 +300,7 @@ def build_nb201_table(
     describes every column and source. Raises ``BenchmarkError`` when the sources disagree.
     """
     registry = registry if registry is not None else load_registry()
-    files = _require(paths, registry)
+    files = require_sources(paths, registry)
 
     vtao = _read_csv(files[TEST_ACC_KEY])
     _check_columns(TEST_ACC_KEY, vtao, ["ArchitectureString", *_VTAO_TEST_COLUMNS.values()])
@@ -441,7 +443,10 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     provenance = table.attrs.get("provenance", {})
     docs = provenance.get("columns", {})
-    frame = table.loc[:, [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table)]].copy()
+    # The common columns first, then the optional ones, then a table's own (NB101's graph
+    # hash, ...).
+    known = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table)]
+    frame = table.loc[:, [*known, *(c for c in table.columns if c not in known)]].copy()
     frame.attrs = {}
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     fields = [

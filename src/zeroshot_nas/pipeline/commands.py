@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from zeroshot_nas.config import seed_argument
+from zeroshot_nas.spaces import SPACES
 
 log = logging.getLogger(__name__)
 RATE_WINDOW_S = 3600.0
@@ -34,7 +35,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from zeroshot_nas.spaces.sampling import sample_architectures
 
     n = args.n if args.n == "all" else int(args.n)
-    archs = sample_architectures(args.space, n, args.seed)
+    archs = sample_architectures(args.space, n, args.seed, table=args.table)
     io.write_text(args.out, "\n".join(archs) + "\n")
     log.info("sampled %d %s architectures into %s", len(archs), args.space, args.out)
     return 0
@@ -44,6 +45,7 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     """Per data set and seed of one experiment: architectures whose every score is cached,
     out of the sample, the recent rate and the estimated time left."""
     from zeroshot_nas.config import experiment_proxies
+    from zeroshot_nas.pipeline.plan import sample_settings
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device
     from zeroshot_nas.scoring import cached_entries, run_batch
@@ -52,8 +54,10 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
 
     e = config["experiments"][name]
     now = time.time() if now is None else now
+    sample = sample_settings(e)
     archs = [arch_id(e["space"], a) for a in
-             sample_architectures(e["space"], e["n_archs"], e["sample_seed"])]
+             sample_architectures(sample["space"], sample["n_archs"], sample["seed"],
+                                  sample.get("table"))]
     names = experiment_proxies(e)
     rows = []
     for dataset in e["datasets"]:
@@ -97,7 +101,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_validate)
 
     s = subparsers.add_parser("sample-archs", help="seeded architecture sample, one per line")
-    s.add_argument("--space", default="nb201", choices=["nb201", "nats_sss"])
+    s.add_argument("--space", default="nb201", choices=list(SPACES))
+    s.add_argument("--table", choices=["mlfe", "naslib"], default=None,
+                   help="nb101 only: the pinned table to sample from (default mlfe)")
     s.add_argument("--n", required=True, help="number of architectures or 'all'")
     s.add_argument("--seed", type=seed_argument, default=0)
     s.add_argument("--out", required=True, help="output file")

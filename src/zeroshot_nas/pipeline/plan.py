@@ -27,10 +27,10 @@ from typing import Any
 
 from zeroshot_nas.config import (
     FREEREA,
-    SPACE_SIZES,
     experiment_proxies,
     image_source,
     report_experiment,
+    space_size,
 )
 from zeroshot_nas.data.digests import folder_digests, set_aside_if_changed
 from zeroshot_nas.data.images import PREPARED_VERSION, imagenet16_files
@@ -44,6 +44,10 @@ PROTOCOL_KEYS = tuple(f.name for f in fields(Protocol) if f.name != "seed")
 TRAIN_BASED = {"random_train", "rea", "reinforce", "bohb"}
 NB201_TABLE = "data/benchmarks/nb201.parquet"
 NATS_SSS_TABLE = "data/benchmarks/nats_sss.parquet"
+# Registry groups of the files each benchmark table is built from (data/sources.yaml); the
+# size space's comes from the user's archive, not from downloads.
+TABLE_GROUPS = {"nb201": "benchmark", "nb101": "benchmark-nb101",
+                "nb101-naslib": "benchmark-nb101-naslib"}
 
 
 def torch_version() -> str:
@@ -59,6 +63,15 @@ def fingerprint(settings: Any) -> str:
     """A short, stable digest of JSON-able settings."""
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sample_settings(e: dict) -> dict[str, Any]:
+    """What an experiment's architecture sample depends on (``spaces.sampling``): on nb101
+    also the pinned table it is drawn from."""
+    sample = {"space": e["space"], "n_archs": e["n_archs"], "seed": e["sample_seed"]}
+    if e["space"] == "nb101":
+        sample["table"] = e["nb101_table"]
+    return sample
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,8 @@ class ExperimentPlan:
     # digest of everything this experiment's scores and timings are made from (settings,
     # images, definitions): a tracked parameter of every rule downstream of scoring
     fingerprint: str
+    # the benchmark table its scores are joined with (Plan.benchmark_table)
+    benchmark: str = NB201_TABLE
 
     @property
     def shards(self) -> list[str]:
@@ -102,7 +117,7 @@ class Plan:
         self.latexmk = shutil.which("latexmk")
 
     def _experiment(self, name: str, e: dict) -> ExperimentPlan:
-        n = SPACE_SIZES[e["space"]] if e["n_archs"] == "all" else int(e["n_archs"])
+        n = space_size(e) if e["n_archs"] == "all" else int(e["n_archs"])
         proxies = tuple(experiment_proxies(e))
         timed = self.config["timing"]["proxies"]
         made_of = {
@@ -113,6 +128,8 @@ class Plan:
             "images": {d: self.image_identity(d) for d in e["datasets"]},
             "timing": self.config["timing"],
         }
+        if e["space"] == "nb101":
+            made_of["nb101_table"] = e["nb101_table"]
         return ExperimentPlan(
             name=name,
             space=e["space"],
@@ -122,11 +139,12 @@ class Plan:
             shard_size=e["shard_size"],
             proxies=proxies,
             protocol=made_of["protocol"],
-            sample={"space": e["space"], "n_archs": e["n_archs"], "seed": e["sample_seed"]},
+            sample=sample_settings(e),
             resources={"threads": e["threads"], "mem_mb": e["mem_mb"], "runtime": e["runtime"],
                        "gpu": int(e["device"] == "cuda")},
             definitions=self.scoring_definitions(proxies),
             fingerprint=fingerprint(made_of),
+            benchmark=self.benchmark_table(e),
         )
 
     @staticmethod
@@ -149,10 +167,25 @@ class Plan:
         """Registry key -> download path of every file of one group."""
         return {k: self.source_path(k) for k, s in self.sources.items() if s.group == group}
 
+    def benchmark_tables(self) -> list[str]:
+        """Every benchmark table the run builds: those the experiments join their scores
+        with, and NB201's for every run but a NAS-Bench-101-only one."""
+        tables = [e.benchmark for e in self.experiments.values()]
+        if any(e.space != "nb101" for e in self.experiments.values()):
+            tables.insert(0, NB201_TABLE)
+        return list(dict.fromkeys(tables))
+
+    def table_inputs(self, table: str) -> dict[str, str]:
+        """Registry key -> download path of the files the benchmark table named ``table``
+        (its file's stem) is built from; none for the size space's (the user's archive)."""
+        group = TABLE_GROUPS.get(table)
+        return self.group(group) if group else {}
+
     def needed_sources(self) -> list[str]:
-        """Registry keys the configured run reads: the benchmark and the image files (and
-        FreeREA's score files when stats.freerea_check is on)."""
-        keys = list(self.group("benchmark"))
+        """Registry keys the configured run reads: its benchmark tables' files, the image
+        files (and FreeREA's score files when stats.freerea_check is on)."""
+        keys = [k for path in self.benchmark_tables()
+                for k in self.table_inputs(Path(path).stem)]
         for dataset in self.datasets():
             keys += list(self.image_files(dataset))
         keys += list(self.freerea_files())
@@ -173,11 +206,15 @@ class Plan:
                 return key
         raise ValueError(f"{relpath} is not a registered download")
 
-    def benchmark_table(self, space: str) -> str:
-        """The benchmark table holding a space's accuracies: NB201's from the public files,
-        the size space's from the user's NATS archive. Without the archive a size-space
-        experiment reads the NB201 table, which has none of its architectures (NaN)."""
-        if space == "nats_sss" and self.config["data"]["nats_sss_archive"]:
+    def benchmark_table(self, e: dict) -> str:
+        """The benchmark table holding an experiment's accuracies: its NB101 table, the size
+        space's from the user's NATS archive, else NB201's from the public files. Without the
+        archive a size-space experiment reads the NB201 table, which has none of its
+        architectures (NaN)."""
+        if e["space"] == "nb101":
+            return "data/benchmarks/" + ("nb101" if e["nb101_table"] == "mlfe" else
+                                         "nb101-naslib") + ".parquet"
+        if e["space"] == "nats_sss" and self.config["data"]["nats_sss_archive"]:
             return NATS_SSS_TABLE
         return NB201_TABLE
 
@@ -240,7 +277,7 @@ class Plan:
 
     # ---------------------------------------------------------------- targets
     def final_targets(self) -> list[str]:
-        targets = [NB201_TABLE, *self.prepared_images()]
+        targets = [*self.benchmark_tables(), *self.prepared_images()]
         for name in self.experiments:
             targets += [f"results/{name}/scores.parquet", f"results/{name}/stats"]
             if self.config["timing"]["n_archs"] > 0:
@@ -272,7 +309,7 @@ class Plan:
 
     def stats_inputs(self, exp: str) -> dict[str, str]:
         inputs = {"scores": f"results/{exp}/scores.parquet",
-                  "benchmark": self.benchmark_table(self.experiments[exp].space)}
+                  "benchmark": self.experiments[exp].benchmark}
         if self.config["timing"]["n_archs"] > 0:
             inputs["timings"] = f"results/{exp}/timing.parquet"
         if exp == self.report:

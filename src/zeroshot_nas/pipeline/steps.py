@@ -81,6 +81,17 @@ def build_nats_sss_benchmark(smk: Any) -> None:
     write_table(build_nats_sss_table(smk.params.archive), smk.output[0])
 
 
+def build_benchmark_nb101(smk: Any) -> None:
+    from zeroshot_nas.data.benchmark import write_table
+    from zeroshot_nas.data.nb101 import TABLE_FILES, build_nb101_table
+    from zeroshot_nas.data.sources import load_registry
+
+    source = {name: key for key, name in TABLE_FILES.items()}[smk.wildcards.table]
+    paths = {key: Path(path) for key, path in smk.input.items()}
+    table = build_nb101_table(source, paths, registry=load_registry(smk.params.registry))
+    write_table(table, smk.output[0])
+
+
 def prepare_images(smk: Any) -> None:
     from zeroshot_nas.data.digests import write_companion
     from zeroshot_nas.data.images import prepare_images as prepare
@@ -105,7 +116,8 @@ def sample_archs(smk: Any) -> None:
     from zeroshot_nas.spaces.sampling import sample_architectures
 
     sample = smk.params.sample
-    archs = sample_architectures(sample["space"], sample["n_archs"], sample["seed"])
+    archs = sample_architectures(sample["space"], sample["n_archs"], sample["seed"],
+                                 sample.get("table"))
     io.write_text(smk.output[0], "\n".join(archs) + "\n")
     log.info("sampled %d %s architectures", len(archs), sample["space"])
 
@@ -238,6 +250,7 @@ STEPS: dict[str, Callable[[Any], None]] = {
     "fetch_source": fetch_source,
     "build_benchmark": build_benchmark,
     "build_nats_sss_benchmark": build_nats_sss_benchmark,
+    "build_benchmark_nb101": build_benchmark_nb101,
     "prepare_images": prepare_images,
     "sample_archs": sample_archs,
     "score_shard": score_shard,

@@ -1,5 +1,6 @@
-"""NWOT Figure 1(b) (histograms of the Jacobian correlations by accuracy band) and SSNR
-Figure 2 (saliency sum, overall and layer-wise SSNR against accuracy)."""
+"""NWOT Figure 1 (histograms of the Jacobian correlations by accuracy band: panel (a) from a
+NAS-Bench-101 run, (b) from NAS-Bench-201) and SSNR Figure 2 (saliency sum, overall and
+layer-wise SSNR against accuracy)."""
 
 from __future__ import annotations
 
@@ -96,9 +97,12 @@ def nwot_fig1_jacobian_histograms(
     df: pd.DataFrame, out_dir: Path, dataset: str, n_bands: int = 5, per_band: int = 4,
     seed: int = 0, stats: dict[str, pd.DataFrame] | None = None,
 ) -> FigureResult:
-    """Figure 1(b): histograms of the Σ_J off-diagonal entries of untrained architectures,
-    in columns by trained validation-accuracy band (band edges: accuracy quantiles)."""
-    name = f"nwot_fig1_{dataset}"
+    """Figure 1(b) (NAS-Bench-201) or, for a run on NAS-Bench-101 cells, Figure 1(a):
+    histograms of the Σ_J off-diagonal entries of untrained architectures, in columns by
+    trained validation-accuracy band (band edges: accuracy quantiles)."""
+    nb101 = "space" in df.columns and set(df["space"]) == {"nb101"}
+    name = f"nwot_fig1{'a' if nb101 else ''}_{dataset}"
+    space_words = " of NAS-Bench-101 cells (a subset of the benchmark)" if nb101 else ""
     sample = _jacobian_sample(df, dataset)
     if isinstance(sample, str):
         return skip(name, sample)
@@ -114,11 +118,12 @@ def nwot_fig1_jacobian_histograms(
     row = correlation(stats, names.JACOBIAN, dataset, "kendall", target="valid_acc")
     tau = (f" Kendall tau of {names.JACOBIAN} with validation accuracy on this data set "
            f"[95% CI]: {with_interval(row)} (n = {int(row['n'])})." if row is not None else "")
-    fig.suptitle(rf"$\Sigma_J$ off-diagonal entries, {style.dataset_label(dataset)}, by "
-                 "validation accuracy band", fontsize=9)
+    fig.suptitle(rf"$\Sigma_J$ off-diagonal entries, {'NAS-Bench-101, ' if nb101 else ''}"
+                 f"{style.dataset_label(dataset)}, by validation accuracy band", fontsize=9)
     fig.tight_layout()
     caption = ("Histograms of the correlations between per-image input Jacobians (off-diagonal "
-               f"entries of Σ_J) for untrained architectures, {style.dataset_label(dataset)}, "
+               f"entries of Σ_J) for untrained architectures{space_words}, "
+               f"{style.dataset_label(dataset)}, "
                f"sorted into columns by trained validation accuracy (column ranges are the "
                f"{n_bands}-quantiles of the {len(sub)} scored architectures; the number in each "
                f"panel is its accuracy). Up to {per_band} architectures per column, seeded "

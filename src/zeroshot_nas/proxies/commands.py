@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from zeroshot_nas.config import check_ntk_batch_size, seed_argument
+from zeroshot_nas.spaces import SPACES
 
 from .protocol import BN_MODES, DTYPES, GRADIENT_LAYOUTS, INITS, KAIMING_MODES, Protocol
 from .registry import REGISTRY, resolve_names
@@ -88,7 +89,7 @@ def add_protocol_options(p: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``score``, ``merge-scores`` and ``list-proxies`` to the CLI."""
     p = subparsers.add_parser("score", help="score architectures with training-free proxies")
-    p.add_argument("--space", required=True, choices=["nb201", "nats_sss"])
+    p.add_argument("--space", required=True, choices=list(SPACES))
     p.add_argument("--dataset", required=True)
     p.add_argument("--seed", type=seed_argument, default=0)
     p.add_argument("--archs", required=True, help="file with one arch string per line")

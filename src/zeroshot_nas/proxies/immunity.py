@@ -47,12 +47,14 @@ class NoisyForward:
 
 
 def conv_unit_types() -> tuple[type, ...]:
-    """The module classes the authors' "Conv" hook matches in our networks."""
+    """The module classes the authors' "Conv" hook matches in our networks (NB101's
+    ``ConvBnRelu`` blocks as NB201's ``ReLUConvBN``: the name holds "Conv")."""
     from torch import nn
 
     from zeroshot_nas.spaces.cells import ReLUConvBN
+    from zeroshot_nas.spaces.nb101_network import ConvBnRelu
 
-    return (nn.Conv2d, ReLUConvBN)
+    return (nn.Conv2d, ReLUConvBN, ConvBnRelu)
 
 
 def reachable_nodes(output: torch.Tensor) -> set[int]:

@@ -163,3 +163,14 @@ def definitions(names: list[str] | tuple[str, ...]) -> dict[str, dict[str, int]]
 def required_parts(names: list[str] | tuple[str, ...]) -> set[str]:
     """The parts of the shared first-order pass the scores ``names`` read."""
     return {part for name in names for part in get_spec(name).requires}
+
+
+# Spaces whose cells are not NB201-style edge lists: a score that reads the space's own
+# description of a cell (``needs_space``) is not defined on their networks.
+GRAPH_CELL_SPACES = ("nb101",)
+
+
+def defined_on(name: str, space: str) -> bool:
+    """Whether score ``name`` is defined on ``space``'s networks (every score that needs only
+    the network is; a ``needs_space`` score is not on NAS-Bench-101's graph cells)."""
+    return not (space in GRAPH_CELL_SPACES and get_spec(name).needs_space)

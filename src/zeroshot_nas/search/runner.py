@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zeroshot_nas.config import TRAINING_FREE_SEARCHES, schema_default
+from zeroshot_nas.config import NB101_SEARCHES, TRAINING_FREE_SEARCHES, schema_default
 from zeroshot_nas.spaces import arch_id
 
 from . import algorithms as alg
 from .bohb import BOHBConfig
 from .evaluators import (
+    TRAIN_EPOCHS,
     TRAIN_METRIC,
     AccuracyOracle,
     Budget,
@@ -116,6 +117,19 @@ class SearchSettings:
         return []
 
 
+# Tables whose only schedule is the full one: a simulated training returns its validation
+# accuracy and is charged the whole training time (NAS-Bench-101: 108 epochs).
+FULL_SCHEDULE = {"nb101": ("valid_acc", 108)}
+
+
+def training_metric(space: str, settings: SearchSettings) -> tuple[str, int]:
+    """(benchmark column, epochs charged) of a simulated training in ``space``: the 12-epoch
+    validation accuracy where the table has it, the full schedule's otherwise."""
+    if space in FULL_SCHEDULE and settings.train_metric == TRAIN_METRIC:
+        return FULL_SCHEDULE[space]
+    return settings.train_metric, FULL_SCHEDULE.get(space, (None, TRAIN_EPOCHS))[1]
+
+
 def _label_n(name: str, n: int) -> str:
     return f"{name} (N={n:,})"
 
@@ -151,6 +165,9 @@ def run_search(
     are combined by ``seed_aggregation`` (:class:`evaluators.ScoreStore`).
     """
     settings = _checked_settings(algorithm, runs, settings)
+    if space == "nb101" and algorithm not in NB101_SEARCHES:
+        raise ValueError(f"{algorithm} is not defined on the nb101 table (it moves in an "
+                         f"NB201-style genome); its searches are {', '.join(NB101_SEARCHES)}")
     sp = get_space(space)
     oracle = AccuracyOracle(benchmark, sp, dataset)
     names = settings.score_names(algorithm)
@@ -262,21 +279,22 @@ def _result_row(res: alg.RunResult, oracle: AccuracyOracle, ctx: _RunContext) ->
         "scores": ",".join(res.info.get("scores", ctx.names)),
         "score_seed": ctx.score_seed,
         "settings": json.dumps(
-            _settings_record(ctx.algorithm, ctx.settings, res.info, ctx.seed_average),
+            _settings_record(ctx.algorithm, ctx.space, ctx.settings, res.info,
+                             ctx.seed_average),
             sort_keys=True,
         ),
         "trace": trace_json(trace),
     }
 
 
-def _settings_record(algorithm: str, settings: SearchSettings, info: dict,
+def _settings_record(algorithm: str, space: str, settings: SearchSettings, info: dict,
                      seed_average: tuple[tuple[int, ...], str] | None) -> dict:
     record = {k: v for k, v in info.items() if k != "scores"}
     if seed_average is not None:  # score_seed is -1: the scores are several seeds' average
         record["score_seeds"], record["seed_aggregation"] = list(seed_average[0]), \
             seed_average[1]
     if algorithm in TRAINING_BASED:
-        record["train_metric"] = settings.train_metric
+        record["train_metric"], record["train_epochs"] = training_metric(space, settings)
     record["pool"] = settings.pool
     return record
 
@@ -305,7 +323,8 @@ def _one_run(algorithm, sp, oracle, store, dirs, names, pool, settings, rng):
     extra = {"score_evals": settings.area_sample} if algorithm == "area" else {}
     budget = _training_budget(settings, oracle, extra)
     ledger = Ledger(budget)
-    trainer = TrainingEvaluator(oracle, ledger, metric=settings.train_metric)
+    metric, epochs = training_metric(sp.name, settings)
+    trainer = TrainingEvaluator(oracle, ledger, metric=metric, epochs=epochs)
     timed = budget.seconds is not None
     if algorithm == "random_train":
         res = alg.random_train_search(sp, trainer, rng)

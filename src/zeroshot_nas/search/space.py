@@ -1,5 +1,6 @@
 """Search-space moves for the search algorithms: random architecture, mutation, crossover and
-the simulated-annealing neighbourhood, for the NB201 topology space and the NATS size space.
+the simulated-annealing neighbourhood, for the NB201 topology space and the NATS size space;
+random draws and in-table mutations for NAS-Bench-101's table (:class:`TableSpace`).
 
 An architecture is handled as a *genome*: one choice index per position (the six edges of
 an NB201 cell, in the canonical edge order; the five layer widths of a size-space network).
@@ -16,7 +17,7 @@ from types import ModuleType
 
 import numpy as np
 
-from zeroshot_nas.spaces import nats_sss, nb201, space_module
+from zeroshot_nas.spaces import ArchError, nats_sss, nb101, nb201, space_module
 
 Genome = tuple[int, ...]
 
@@ -134,14 +135,122 @@ def _encode(space: str, arch: str) -> Genome:
     return tuple(nats_sss.CHANNELS.index(c) for c in nats_sss.parse_channels(arch))
 
 
-# What a search adds to a space: its architectures as genomes. Which spaces exist, and the
-# error for a name that is none of them, are zeroshot_nas.spaces' alone.
+class TableSpace:
+    """A search space that is a fixed table of architectures: NAS-Bench-101's pinned cells
+    (``spaces.all_archs("nb101")``, 846 cells of MLFE's 2,000 rows), a subset of the space.
+
+    Every move stays inside the table. A mutation is NAS-Bench-101's own (its REA: on the
+    7x7 encoding of the cell, every possible edge flips with probability 1/7 and every
+    operation changes with probability 1/5 to another one); a proposal that is invalid,
+    equal to the parent or not a cell of the table is rejected and a new one drawn (about
+    half the proposals land in the table, measured over 100 members x 50 draws). After
+    ``max_tries`` rejections, which did not happen in that measurement, the child is a
+    uniform draw from the other cells of the table, and ``fallbacks`` counts it.
+    GA-rk's crossover and SA-rk's neighbourhood are defined for NB201-style genomes only.
+    """
+
+    def __init__(self, name: str, archs: Sequence[str], max_tries: int = 1000) -> None:
+        self.name = name
+        self.archs = tuple(archs)
+        self.members = {a: i for i, a in enumerate(self.archs)}
+        self.max_tries = max_tries
+        self.fallbacks = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.archs)
+
+    def canonical(self, arch: str) -> str:
+        """The canonical form of ``arch`` (validates it; it may be outside the table)."""
+        return space_module(self.name).parse_arch(arch)
+
+    def is_valid(self, arch: str) -> bool:
+        """Whether ``arch`` is a cell of the table."""
+        try:
+            return self.canonical(arch) in self.members
+        except ValueError:
+            return False
+
+    def random(self, rng: np.random.Generator) -> str:
+        return self.archs[int(rng.integers(self.size))]
+
+    def arch_at(self, index: int) -> str:
+        if not 0 <= index < self.size:
+            raise ValueError(f"index {index} outside the {self.name} table (0..{self.size - 1})")
+        return self.archs[index]
+
+    def sample(self, rng: np.random.Generator, n: int) -> list[str]:
+        if not 0 <= n <= self.size:
+            raise ValueError(f"cannot draw {n} distinct architectures from the {self.name} "
+                             f"table ({self.size})")
+        return [self.archs[int(i)] for i in rng.choice(self.size, size=n, replace=False)]
+
+    def mutate(self, arch: str, rng: np.random.Generator) -> str:
+        """A cell of the table one NAS-Bench-101 mutation away from ``arch`` (see the class)."""
+        matrix, ops = nb101_encoding(arch)
+        for _ in range(self.max_tries):
+            child = _nb101_proposal(matrix, ops, rng)
+            if child is not None and child != arch and child in self.members:
+                return child
+        self.fallbacks += 1
+        others = [a for a in self.archs if a != arch]
+        return others[int(rng.integers(len(others)))]
+
+    def crossover(self, first: str, second: str, rng: np.random.Generator):
+        raise ValueError(f"GA-rk's crossover is not defined on the {self.name} table; its "
+                         "searches are random search (with a score or trained), REA and AREA")
+
+    def neighbour(self, arch: str, rng: np.random.Generator):
+        raise ValueError(f"SA-rk's neighbourhood is not defined on the {self.name} table; its "
+                         "searches are random search (with a score or trained), REA and AREA")
+
+
+def nb101_encoding(arch: str) -> tuple[np.ndarray, list[str]]:
+    """A cell as NAS-Bench-101's 7x7 matrix and 7 labels (NASLib's padding of smaller cells:
+    the output moves to vertex 6, unused vertices have no edges and prune away)."""
+    cell = nb101.parse_cell(arch)
+    n = cell.num_vertices
+    index = [*range(n - 1), nb101.MAX_VERTICES - 1]
+    matrix = np.zeros((nb101.MAX_VERTICES, nb101.MAX_VERTICES), dtype=np.int64)
+    ops = ["input", *[nb101.OPS[0]] * (nb101.MAX_VERTICES - 2), "output"]
+    for i in range(n):
+        ops[index[i]] = cell.ops[i]
+        for j in range(n):
+            matrix[index[i], index[j]] = cell.matrix[i][j]
+    return matrix, ops
+
+
+def _nb101_proposal(matrix: np.ndarray, ops: list[str], rng: np.random.Generator) -> str | None:
+    """One NAS-Bench-101 mutation of an encoded cell: its canonical string, None if invalid."""
+    n = nb101.MAX_VERTICES
+    new = matrix.copy()
+    flips = rng.random((n, n)) < 1 / n
+    new[np.triu(flips, k=1)] ^= 1
+    new_ops = list(ops)
+    for v in range(1, n - 1):
+        if rng.random() < 1 / (n - 2):
+            others = [op for op in nb101.OPS if op != new_ops[v]]
+            new_ops[v] = others[int(rng.integers(len(others)))]
+    try:
+        return nb101.arch_from_spec(new.tolist(), new_ops)
+    except ArchError:
+        return None
+
+
+# What a search adds to a space: its architectures as genomes (NB101: its table). Which
+# spaces exist, and the error for a name that is none of them, are zeroshot_nas.spaces' alone.
 _GENOME_SPACES: dict[ModuleType, SearchSpace] = {
     nb201: SearchSpace("nb201", tuple(nb201.OPS), len(nb201.EDGES)),
     nats_sss: SearchSpace("nats_sss", tuple(nats_sss.CHANNELS), nats_sss.NUM_LAYERS),
 }
 
 
-def get_space(name: str) -> SearchSpace:
-    """The search space called ``name`` (``nb201`` or ``nats_sss``)."""
-    return _GENOME_SPACES[space_module(name)]
+@lru_cache(maxsize=1)
+def _nb101_table() -> TableSpace:
+    return TableSpace("nb101", nb101.all_archs())
+
+
+def get_space(name: str) -> SearchSpace | TableSpace:
+    """The search space called ``name`` (``nb201``, ``nats_sss`` or ``nb101``'s table)."""
+    module = space_module(name)
+    return _nb101_table() if module is nb101 else _GENOME_SPACES[module]

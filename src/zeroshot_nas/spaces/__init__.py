@@ -1,5 +1,6 @@
-"""Search spaces: NAS-Bench-201 / NATS topology space (``nb201``) and NATS size space
-(``nats_sss``): arch strings and ids, networks, and parameter/FLOP counts.
+"""Search spaces: NAS-Bench-201 / NATS topology space (``nb201``), NATS size space
+(``nats_sss``) and NAS-Bench-101 cells (``nb101``, CIFAR-10 only): arch strings and ids,
+networks, and parameter/FLOP counts.
 
 ``params_m`` and ``flops_m`` count analytically (no network is built) and agree exactly with
 ``count_params_m``/``count_flops_m`` on the built network; the tests prove it.
@@ -11,7 +12,7 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import nats_sss, nb201
+from . import nats_sss, nb101, nb201
 from .common import DATASETS, ArchError, DatasetSpec, get_dataset
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ __all__ = [
     "arch_from_id",
     "arch_id",
     "build_network",
+    "check_dataset",
+    "space_datasets",
     "space_module",
     "count_flops",
     "count_flops_m",
@@ -49,7 +52,7 @@ __all__ = [
     "params_m",
 ]
 
-SPACES: dict[str, ModuleType] = {"nb201": nb201, "nats_sss": nats_sss}
+SPACES: dict[str, ModuleType] = {"nb201": nb201, "nats_sss": nats_sss, "nb101": nb101}
 
 
 def space_module(space: str) -> ModuleType:
@@ -60,6 +63,20 @@ def space_module(space: str) -> ModuleType:
         raise ValueError(
             f"unknown search space {space!r}; expected one of {list(SPACES)}"
         ) from None
+
+
+def space_datasets(space: str) -> tuple[str, ...]:
+    """The data sets ``space`` has networks (and accuracies) for: NB101 only CIFAR-10."""
+    return tuple(getattr(space_module(space), "DATASETS", DATASETS))
+
+
+def check_dataset(space: str, dataset: str) -> None:
+    """ValueError naming the data set when ``space`` has no network for it."""
+    get_dataset(dataset)
+    allowed = space_datasets(space)
+    if dataset not in allowed:
+        raise ValueError(f"data set {dataset!r} is not defined for the {space} space (its "
+                         f"benchmark trained on {', '.join(allowed)} only)")
 
 
 def parse_arch(space: str, arch: str) -> str:
@@ -76,7 +93,8 @@ def has_path(space: str, arch: str) -> bool:
 
 
 def arch_id(space: str, arch: str) -> str:
-    """Filesystem-safe id: NB201 six op digits (``333133``), SSS ``8-16-32-48-64``."""
+    """Filesystem-safe id: NB201 six op digits (``333133``), SSS ``8-16-32-48-64``, NB101
+    ``<vertices>-<edge bits hex>-<op letters>``."""
     return space_module(space).arch_id(arch)
 
 
@@ -86,7 +104,8 @@ def arch_from_id(space: str, ident: str) -> str:
 
 
 def all_archs(space: str) -> list[str]:
-    """Every arch of ``space`` in ``itertools.product`` order (NB201 of OPS, SSS of CHANNELS)."""
+    """Every arch of ``space`` in ``itertools.product`` order (NB201 of OPS, SSS of CHANNELS);
+    for NB101 the distinct cells of its 2,000-architecture table (a subset of the space)."""
     return space_module(space).all_archs()
 
 
@@ -97,12 +116,13 @@ def build_network(space: str, arch: str, dataset: str) -> nn.Module:
     """
     from .cells import BUILDERS
 
-    space_module(space)
+    check_dataset(space, dataset)
     return BUILDERS[space](arch, get_dataset(dataset).num_classes)
 
 
 @cache
 def _cost(space: str, arch: str, dataset: str) -> tuple[int, int]:
+    check_dataset(space, dataset)
     spec = get_dataset(dataset)
     return space_module(space).cost(arch, spec.num_classes, spec.image_size)
 

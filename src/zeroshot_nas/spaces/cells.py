@@ -1,4 +1,5 @@
-"""The torch modules of the NB201 / NATS networks (xautodl's infer cells and blocks).
+"""The torch modules of the NB201 / NATS networks (xautodl's infer cells and blocks), and the
+builders of every space's network (NB101's modules are in ``nb101_network``).
 
 Module attribute names follow xautodl's layout (``stem``, ``cells.i.layers.j.op``,
 ``conv_a``/``conv_b``/``downsample``, ``lastact``, ``classifier``) so that parameter names
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from . import nats_sss, nb201
+from .nb101_network import build_nb101
 from .nb201 import EDGES, NUM_NODES, OPS, ops_to_arch
 
 
@@ -209,4 +211,4 @@ def build_nats_sss(arch: str, num_classes: int) -> CellNetwork:
                        nats_sss.LAYER_REDUCTIONS, num_classes)
 
 
-BUILDERS = {"nb201": build_nb201, "nats_sss": build_nats_sss}
+BUILDERS = {"nb201": build_nb201, "nats_sss": build_nats_sss, "nb101": build_nb101}

@@ -27,7 +27,8 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 DATASET_TITLES: dict[str, str] = {name: spec.title for name, spec in DATASETS.items()}
 SPACE_TITLES: dict[str, str] = {"nb201": "NAS-Bench-201 (NATS topology space)",
-                                "nats_sss": "NATS size space"}
+                                "nats_sss": "NATS size space",
+                                "nb101": "NAS-Bench-101 (subset: MLFE's 2,000-architecture table)"}
 
 
 def get_dataset(dataset: str) -> DatasetSpec:

@@ -7,15 +7,19 @@ from pathlib import Path
 import numpy as np
 
 
-def sample_architectures(space: str, n_archs: int | str, seed: int) -> list[str]:
-    """A seeded random sample of ``n_archs`` architectures of ``space`` (all when "all").
+def sample_architectures(space: str, n_archs: int | str, seed: int,
+                         table: str | None = None) -> list[str]:
+    """A seeded random sample of ``n_archs`` architectures of ``space`` (all when "all");
+    for nb101, of the cells of its pinned ``table`` (``mlfe`` by default, or ``naslib``).
 
-    The sample depends only on (space, n, seed), so every data set and scoring seed of an
-    experiment scores the same architectures; a different n is a different sample.
+    The sample depends only on (space, table, n, seed), so every data set and scoring seed
+    of an experiment scores the same architectures; a different n is a different sample.
     """
-    from zeroshot_nas.spaces import all_archs
+    from zeroshot_nas.spaces import all_archs, nb101
 
-    archs = all_archs(space)
+    if table is not None and space != "nb101":
+        raise ValueError(f"a table ({table!r}) is only for space nb101, not {space}")
+    archs = nb101.table_archs(table) if table is not None else all_archs(space)
     if n_archs == "all":
         return list(archs)
     n = int(n_archs)

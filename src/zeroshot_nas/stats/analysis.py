@@ -45,6 +45,8 @@ OUTPUT_TABLES = (
     "freerea_check",
     "comparison",
 )
+# Written only by runs whose scores carry their columns (NAS-Bench-101's tables).
+OPTIONAL_TABLES = ("nb101_row_correlations", "naslib_agreement")
 
 
 @dataclass(frozen=True)
@@ -202,10 +204,19 @@ def _subset_masks(oriented_values: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def available_targets(wide: pd.DataFrame) -> list[str]:
+    """The accuracies of :data:`TARGETS` a table has for at least three architectures (the
+    NASLib NB101 table has validation accuracy only)."""
+    return [t for t in TARGETS if int(np.isfinite(wide[t].to_numpy(dtype=float)).sum()) >= 3]
+
+
 def score_quality(
-    wide: pd.DataFrame, score: str, info: ScoreInfo, cfg: StatsConfig, dataset: str, n_seeds: int
+    wide: pd.DataFrame, score: str, info: ScoreInfo, cfg: StatsConfig, dataset: str, n_seeds: int,
+    targets: tuple[str, ...] = TARGETS,
 ) -> tuple[list[dict], list[dict], list[dict]]:
-    """Correlations, monotonicity and slopes of one score on one data set."""
+    """Correlations (with each of ``targets``), monotonicity and slopes (with the first of
+    them: test accuracy where there is one) of one score on one data set."""
+    primary = targets[0]
     raw = wide[score].to_numpy(dtype=float)
     corr_rows, mono_rows, slope_rows = [], [], []
     base = {"score": score, "dataset": dataset, "n_seeds": n_seeds,
@@ -220,7 +231,7 @@ def score_quality(
             n = int(mask.sum())
             common = {**base, "policy": policy, "subset": subset, "n": n,
                       "n_nonfinite": res.n_nonfinite}
-            for target in TARGETS:
+            for target in targets:
                 acc = wide[target].to_numpy(dtype=float)[res.keep][mask]
                 ok = np.isfinite(acc)
                 x = values[mask][ok]
@@ -234,15 +245,15 @@ def score_quality(
                     corr_rows.append({**common, "target": target, "method": method,
                                       "value": stat, "ci_low": lo, "ci_high": hi,
                                       "n": int(ok.sum())})
-            acc = wide["test_acc"].to_numpy(dtype=float)[res.keep][mask]
+            acc = wide[primary].to_numpy(dtype=float)[res.keep][mask]
             ok = np.isfinite(acc)
             mono = core.monotonicity(values[mask][ok], acc[ok]) if ok.sum() >= 2 else np.nan
-            mono_rows.append({**common, "target": "test_acc", "monotonicity": mono,
+            mono_rows.append({**common, "target": primary, "monotonicity": mono,
                               "n": int(ok.sum())})
     # Slopes: a regression on a substituted value would be meaningless, so non-finite
     # values (and scores whose transform is not finite) are always dropped here.
     x_all, transform = core.slope_transform(raw, info.bounded01)
-    acc_all = wide["test_acc"].to_numpy(dtype=float)
+    acc_all = wide[primary].to_numpy(dtype=float)
     finite = np.isfinite(raw)
     oriented = np.where(info.higher_is_better, raw, -raw)
     masks = {"all": finite,
@@ -251,7 +262,7 @@ def score_quality(
         ok = mask & np.isfinite(x_all) & np.isfinite(acc_all)
         fit = core.linear_slope(x_all[ok], acc_all[ok])
         slope_rows.append({**base, "subset": subset, "transform": transform,
-                           "policy": "dropped", "target": "test_acc",
+                           "policy": "dropped", "target": primary,
                            "n_dropped": int(mask.sum() - ok.sum() + (~finite).sum()),
                            **fit, "abs_slope": abs(fit["slope"])})
     return corr_rows, mono_rows, slope_rows
@@ -377,6 +388,7 @@ def compute_stats(
         tables["freerea_check"] = check
         notes += [f"freerea_check {r.dataset} {r.freerea_metric}: {r.note}"
                   for r in check.itertuples() if r.note]
+    tables.update(_nb101_tables(scored, infos, cfg))
     summary = _summary(scored, datasets, names, combo, cfg, notes)
     summary["require_path"] = paths
     if freerea is not None:
@@ -384,6 +396,22 @@ def compute_stats(
     for note in notes:
         log.warning(note)
     return tables, summary
+
+
+def _nb101_tables(scored: pd.DataFrame, infos: dict[str, ScoreInfo],
+                  cfg: StatsConfig) -> dict[str, pd.DataFrame]:
+    """The NB101 tables a run's scores allow: correlations over MLFE's 2,000 rows, and the
+    agreement with NASLib's precomputed scores (each only where its columns are present)."""
+    from zeroshot_nas.stats import nb101
+
+    tables = {
+        "nb101_row_correlations": nb101.row_correlations(
+            scored, lambda n: infos[n].higher_is_better, cfg.bootstrap, cfg.seed,
+            cfg.seed_aggregation),
+        "naslib_agreement": nb101.naslib_agreement(scored, cfg.bootstrap, cfg.seed,
+                                                   cfg.seed_aggregation),
+    }
+    return {name: table for name, table in tables.items() if not table.empty}
 
 
 @dataclass
@@ -416,21 +444,27 @@ def _dataset_quality(
     note = add_rank_combination(wide, combo, cfg.score_info) if combo else None
     if note:
         notes.append(f"{dataset}: {note}")
-    n_acc = int(wide[list(TARGETS)].notna().all(axis=1).sum())
-    if n_acc < 3:
+    targets = tuple(available_targets(wide))
+    if not targets:
         # e.g. the NATS size space, for which no trained accuracies are available here
-        notes.append(f"{dataset}: only {n_acc} architecture(s) with test and validation "
+        notes.append(f"{dataset}: fewer than 3 architectures with test or validation "
                      "accuracy; no score-quality statistics")
         return
+    if targets != TARGETS:
+        notes.append(f"{dataset}: only {', '.join(targets)} available: correlations with it "
+                     f"alone, monotonicity and slopes with {targets[0]}, no best accuracy "
+                     "retrieved (it reports test and validation accuracy)")
     for score in [n for n in [*names, RANK_COMBINATION] if n in wide.columns]:
         n_finite = int(np.isfinite(wide[score].to_numpy(dtype=float)).sum())
         if n_finite < 3:
             notes.append(f"{dataset}: {score} has {n_finite} finite value(s); skipped")
             continue
-        c, m, s = score_quality(wide, score, infos[score], cfg, dataset, n_seeds)
+        c, m, s = score_quality(wide, score, infos[score], cfg, dataset, n_seeds, targets)
         parts.corr += c
         parts.mono += m
         parts.slopes += s
+        if targets != TARGETS:
+            continue
         summary, runs = best_retrieved(wide, score, infos[score], cfg, dataset, dataset_index)
         parts.best.append(summary)
         parts.best_runs.append(runs)
@@ -528,7 +562,7 @@ def read_stats(stats_dir: Path | str) -> tuple[dict[str, pd.DataFrame], dict]:
     if not (d / "summary.json").exists():
         raise FileNotFoundError(f"no statistics in {d} (summary.json missing); run `stats` first")
     tables = {}
-    for name in OUTPUT_TABLES:
+    for name in (*OUTPUT_TABLES, *OPTIONAL_TABLES):
         path = d / f"{name}.parquet"
         tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
     return tables, json.loads((d / "summary.json").read_text())
