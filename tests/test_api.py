@@ -100,7 +100,7 @@ def test_networks_that_are_not_cells_get_every_applicable_score(make):
 
 
 def test_a_given_nb201_network_scores_as_the_space_scores_it():
-    batch = real_batch("cifar10", 16, 0)
+    batch = real_batch("cifar10", 8, 0)
     names = ["snip", "naswot", "synflow", "vkdnw", "flops", "epe_nas", "jacob_cov"]
     net = build_initialised_network("nb201", GOOD, "cifar10", Protocol())
     via_api = zeroshot_nas.score_model(net, *batch, scores=names, seed=0).set_index("score")
