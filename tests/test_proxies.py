@@ -78,6 +78,12 @@ ISSUE_KEYS = [
     "swap",
     "swap_reg",
     "gradsign",
+    # issue 23: TE-NAS, AZ-NAS's parts (flops is its fourth), VKDNW
+    "linear_regions",
+    "az_expressivity",
+    "az_progressivity",
+    "az_trainability",
+    "vkdnw",
 ]
 
 

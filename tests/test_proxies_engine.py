@@ -50,6 +50,9 @@ TOL_VS_FLOAT64 = {
     # gradients moves it by up to 1.6e-2 (measured on these nine); gradsign counts signs of
     # gradients within float32 rounding of zero (1.5e-4); meco 2.9e-7; swap exact.
     "zico": 3e-2, "gradsign": 3e-4, "meco": 1e-6,
+    # issue 23 (measured worst on the nine: 1.1e-8, 4.9e-7, 2.4e-5, 1.9e-5; linear_regions
+    # counted the same patterns in both dtypes on all nine)
+    "az_expressivity": 2e-8, "az_progressivity": 1e-6, "az_trainability": 5e-5, "vkdnw": 4e-5,
 }
 
 
@@ -106,9 +109,10 @@ def test_fused_agrees_with_standalone_in_float32_on_real_architectures():
     x, y = draw_batch(IMAGES / "cifar10.npz", "cifar10", 32, 0, labelled=True)
     batch = (torch.as_tensor(x), torch.as_tensor(y))
     proto = Protocol(ntk_batch_size=8)
-    # ntk_rb runs its own pass in both modes (checked on GOOD above), and its 32 backward
-    # passes per architecture and mode would add minutes here
-    names = [n for n in ALL if n != "ntk_rb"]
+    # ntk_rb and vkdnw run their own passes in both modes (checked on GOOD above, equal in
+    # the fast tests), and their per-image backward passes (32 per architecture and mode for
+    # ntk_rb, one per class for vkdnw) would add minutes here
+    names = [n for n in ALL if n not in ("ntk_rb", "vkdnw")]
     every = all_archs("nb201")
     worst: dict[str, tuple[float, int]] = {}
     for index in sampled_indices():

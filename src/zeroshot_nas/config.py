@@ -153,7 +153,17 @@ def known_proxies() -> list[str]:
 
 
 def _check_proxy_names(names: list[str], key: str) -> None:
+    from zeroshot_nas.proxies import combinations
+
     known = set(known_proxies())
+    for name in names:
+        if name in combinations():
+            parts = combinations()[name].parts
+            raise ConfigError(
+                f"config key '{key}': {name!r} is not scored per architecture but combined by "
+                f"the statistics from {', '.join(parts)} over the architectures compared: list "
+                f"those scores instead and {name} is added wherever all of them are scored"
+            )
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(

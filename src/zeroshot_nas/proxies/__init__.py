@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .protocol import Protocol, ScoreResult, status_of
-from .registry import REGISTRY, ProxySpec, discover, get_spec, resolve_names
+from .registry import REGISTRY, ProxySpec, combinations, discover, get_spec, resolve_names
 
 discover()
 
@@ -36,6 +36,7 @@ __all__ = [
     "Protocol",
     "ProxySpec",
     "ScoreResult",
+    "combinations",
     "get_spec",
     "resolve_names",
     "score_architecture",

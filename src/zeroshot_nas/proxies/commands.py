@@ -12,7 +12,7 @@ from zeroshot_nas.config import check_ntk_batch_size, seed_argument
 from zeroshot_nas.spaces import SPACES
 
 from .protocol import BN_MODES, DTYPES, GRADIENT_LAYOUTS, INITS, KAIMING_MODES, Protocol
-from .registry import REGISTRY, resolve_names
+from .registry import REGISTRY, combinations, resolve_names
 
 DEFAULT = Protocol()
 
@@ -55,19 +55,29 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    header = f"{'name':15s} {'family':11s} {'better':7s} {'[0,1]':6s} {'labels':7s} paper"
+    header = f"{'name':17s} {'family':11s} {'better':7s} {'[0,1]':6s} {'labels':7s} paper"
     print(header)
     print("-" * len(header))
     for spec in REGISTRY.values():
         print(
-            f"{spec.name:15s} {spec.family:11s} {'higher' if spec.higher_is_better else 'lower':7s} "
+            f"{spec.name:17s} {spec.family:11s} {'higher' if spec.higher_is_better else 'lower':7s} "
             f"{'yes' if spec.bounded01 else 'no':6s} {'yes' if spec.needs_labels else 'no':7s} "
             f"{spec.paper}"
         )
         if args.verbose_descriptions:
-            print(f"{'':15s} {spec.description}")
+            print(f"{'':17s} {spec.description}")
             if spec.source:
-                print(f"{'':15s} source: {spec.source}")
+                print(f"{'':17s} source: {spec.source}")
+            if spec.needs_space:
+                print(f"{'':17s} needs the search space's cell (not for any network)")
+    print("\ncombined over the architectures compared (added by the statistics):")
+    for combo in combinations().values():
+        print(f"{combo.name:17s} {'+'.join(combo.parts)} ({combo.method}, higher is better) "
+              f"{combo.paper}")
+        if args.verbose_descriptions:
+            print(f"{'':17s} {combo.description}")
+            if combo.source:
+                print(f"{'':17s} source: {combo.source}")
     return 0
 
 

@@ -148,7 +148,20 @@ def epe_score(j: torch.Tensor, labels: torch.Tensor, n_classes: int, k: float = 
 def epe_nas(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     j = ctx.input_jacobian()
     labels = ctx.labels().cpu()
-    from zeroshot_nas.spaces import get_dataset
+    return epe_score(j.cpu(), labels, class_count(ctx)), {}
 
-    n_classes = get_dataset(ctx.dataset).num_classes
-    return epe_score(j.cpu(), labels, n_classes), {}
+
+def class_count(ctx: ArchContext) -> int:
+    """The data set's number of classes; for a network given without a data set, the width
+    of its output (one forward of the network's copy on the ``meta`` device: no compute)."""
+    if ctx.dataset is not None:
+        from zeroshot_nas.spaces import get_dataset
+
+        return get_dataset(ctx.dataset).num_classes
+    import copy
+
+    import torch
+
+    shadow = copy.deepcopy(ctx.network()).to("meta").eval()
+    with torch.no_grad():
+        return int(shadow(torch.empty((1, *ctx.x.shape[1:]), device="meta")).shape[1])

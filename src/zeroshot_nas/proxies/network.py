@@ -21,9 +21,18 @@ def build_initialised_network(space: str, arch: str, dataset: str, protocol: Pro
     """The network of ``arch`` initialised from ``protocol.seed`` (global RNG untouched)."""
     from zeroshot_nas import spaces
 
+    return seeded_network(lambda: spaces.build_network(space, arch, dataset), protocol)
+
+
+def seeded_network(build: Callable[[], nn.Module], protocol: Protocol,
+                   purpose: str | None = None) -> nn.Module:
+    """``build()`` under the protocol's seed (or the seed derived from it for ``purpose``, for
+    a network other than the scored one), initialised, placed and moded as the protocol says;
+    the global RNG is left untouched."""
+    seed = protocol.seed if purpose is None else derived_seed(protocol.seed, purpose)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(protocol.seed)
-        net = spaces.build_network(space, arch, dataset)
+        torch.manual_seed(seed)
+        net = build()
     if protocol.init == "kaiming":
         gen = torch.Generator().manual_seed(derived_seed(protocol.seed, "kaiming"))
         with torch.no_grad():

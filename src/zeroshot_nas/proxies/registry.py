@@ -69,6 +69,25 @@ class ProxySpec:
 REGISTRY: dict[str, ProxySpec] = {}
 
 
+@dataclass(frozen=True)
+class CombinationSpec:
+    """A score defined over a whole sample of architectures from registered scores, its
+    ``parts`` (e.g. AZ-NAS's sum of log-ranks). It has no per-architecture value: the
+    statistics compute it wherever all its parts were scored. ``method`` names the
+    aggregation in :mod:`zeroshot_nas.stats.core`; larger values are better."""
+
+    name: str
+    parts: tuple[str, ...]
+    method: str
+    paper: str
+    description: str
+    source: str = ""
+
+
+COMBINATIONS: dict[str, CombinationSpec] = {}
+COMBINATION_METHODS = ("log_rank_sum",)
+
+
 def register(
     name: str,
     *,
@@ -116,6 +135,25 @@ def register(
     return decorate
 
 
+def register_combination(name: str, *, parts: tuple[str, ...], method: str, paper: str,
+                         description: str, source: str = "") -> CombinationSpec:
+    """Register the sample-level score ``name`` aggregated from the scores ``parts``."""
+    if method not in COMBINATION_METHODS:
+        raise ValueError(f"combination {name!r}: unknown method {method!r}; "
+                         f"known: {COMBINATION_METHODS}")
+    if name in COMBINATIONS or name in REGISTRY:
+        raise ValueError(f"combination {name!r} is registered twice")
+    spec = CombinationSpec(name, tuple(parts), method, paper, description, source)
+    COMBINATIONS[name] = spec
+    return spec
+
+
+def combinations() -> dict[str, CombinationSpec]:
+    """Every registered combination (after discovering the families that define them)."""
+    discover()
+    return COMBINATIONS
+
+
 def discover() -> dict[str, ProxySpec]:
     """Import every family module of the package not imported yet; return the registry."""
     package = sys.modules.get(PACKAGE) or importlib.import_module(PACKAGE)
@@ -134,6 +172,12 @@ def get_spec(name: str) -> ProxySpec:
     try:
         return REGISTRY[name]
     except (KeyError, TypeError):
+        if name in COMBINATIONS:
+            combo = COMBINATIONS[name]
+            raise ValueError(
+                f"{name!r} is not scored per architecture: it combines {', '.join(combo.parts)} "
+                f"over the architectures compared; score those parts and the statistics add "
+                f"{name}") from None
         raise ValueError(f"unknown proxy {name!r}; known: {sorted(REGISTRY)}") from None
 
 

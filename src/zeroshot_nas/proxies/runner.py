@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+from torch import nn
 
 from .context import ArchContext
 from .numerics import exact_cuda_numerics, resolve_device
@@ -28,9 +29,12 @@ def context_for(
     names: Sequence[str],
     protocol: Protocol,
     fused: bool = True,
+    network: nn.Module | None = None,
 ) -> ArchContext:
-    """A context planned for the scores ``names`` (the first-order parts they declare)."""
-    return ArchContext(space, arch, dataset, batch, required_parts(list(names)), protocol, fused)
+    """A context planned for the scores ``names`` (the first-order parts they declare);
+    ``network`` replaces the space's seeded build of ``arch``."""
+    return ArchContext(space, arch, dataset, batch, required_parts(list(names)), protocol, fused,
+                       network=network)
 
 
 def run_score(ctx: ArchContext, name: str) -> tuple[float, dict[str, Any], float]:
@@ -59,12 +63,15 @@ def score_architecture(
     names: Sequence[str],
     protocol: Protocol,
     mode: str = "fused",
+    network: Callable[[], nn.Module] | None = None,
 ) -> list[ScoreResult]:
     """Compute the scores ``names`` of one architecture on one batch.
 
     ``batch`` is ``(x, y)`` as :func:`zeroshot_nas.data.images.draw_batch` returns it (``y``
-    may be None when no requested score needs labels). Every name yields one
-    :class:`ScoreResult`; failures come back with status ``error``, never as exceptions.
+    may be None when no requested score needs labels). ``network``, when given, makes the
+    scored network (called once per context: once fused, once per score standalone) instead
+    of the space's build of ``arch``. Every name yields one :class:`ScoreResult`; failures
+    come back with status ``error``, never as exceptions.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -73,7 +80,8 @@ def score_architecture(
         get_spec(name)
     with exact_cuda_numerics(resolve_device(protocol.device)):
         if mode == "fused":
-            ctx = context_for(space, arch, dataset, batch, names, protocol, fused=True)
+            ctx = context_for(space, arch, dataset, batch, names, protocol, fused=True,
+                              network=network() if network else None)
             raw = {name: run_score(ctx, name) for name in second_order_first(names)}
             return [
                 ScoreResult(name, value, _status(value, extra), ctx.seconds_of(name, own), extra)
@@ -82,7 +90,8 @@ def score_architecture(
         results: list[ScoreResult] = []
         for name in names:
             t0 = time.perf_counter()
-            ctx = context_for(space, arch, dataset, batch, [name], protocol, fused=False)
+            ctx = context_for(space, arch, dataset, batch, [name], protocol, fused=False,
+                              network=network() if network else None)
             value, extra, _ = run_score(ctx, name)
             seconds = time.perf_counter() - t0
             results.append(ScoreResult(name, value, _status(value, extra), seconds, extra))

@@ -20,8 +20,9 @@ def count_params_m(net: nn.Module) -> float:
     return sum(p.numel() for p in net.parameters()) / 1e6
 
 
-def count_flops(net: nn.Module, image_size: int) -> int:
-    """FLOPs of one forward pass of a 3×image_size×image_size image, counted by hooks.
+def count_flops(net: nn.Module, image_size: int | tuple[int, ...]) -> int:
+    """FLOPs of one forward pass of a 3×image_size×image_size image (or of one image of the
+    given (C, H, W) shape), counted by hooks.
 
     The network is run once in eval mode under ``no_grad`` on zeros placed like its
     parameters (a network built on the ``meta`` device works too); its BN statistics and its
@@ -62,7 +63,8 @@ def count_flops(net: nn.Module, image_size: int) -> int:
                 handles.append(m.register_forward_hook(linear_hook))
         net.eval()
         with torch.no_grad():
-            net(torch.zeros(1, 3, image_size, image_size, device=device, dtype=dtype))
+            shape = (3, image_size, image_size) if isinstance(image_size, int) else image_size
+            net(torch.zeros(1, *shape, device=device, dtype=dtype))
     finally:
         for h in handles:
             h.remove()

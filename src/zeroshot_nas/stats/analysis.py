@@ -185,6 +185,27 @@ def add_rank_combination(
     return None
 
 
+def sample_combinations() -> dict:
+    """The registered combinations (AZ-NAS's log-rank sum), by name."""
+    from zeroshot_nas.proxies import combinations
+
+    return combinations()
+
+
+def add_combinations(wide: pd.DataFrame, info: Callable[[str], ScoreInfo]) -> list[str]:
+    """Add a column for every registered combination whose parts were all scored (over the
+    architectures of ``wide``); returns the names added."""
+    added = []
+    for name, combo in sample_combinations().items():
+        if not all(part in wide.columns for part in combo.parts):
+            continue
+        directions = [info(part).higher_is_better for part in combo.parts]
+        aggregate = getattr(core, combo.method)
+        wide[name] = aggregate(wide[list(combo.parts)].to_numpy(dtype=float), directions)
+        added.append(name)
+    return added
+
+
 def nonfinite_counts(df: pd.DataFrame) -> pd.DataFrame:
     """Counts of each status per score and data set (over all seeds' rows)."""
     counts = df.groupby(["score", "dataset", "status"]).size().unstack("status", fill_value=0)
@@ -358,6 +379,9 @@ def compute_stats(
     if combo:
         infos[RANK_COMBINATION] = ScoreInfo(RANK_COMBINATION, False, False, "combination",
                                             "rank-based-training-free-nas")
+    for name, spec in sample_combinations().items():
+        if all(part in names for part in spec.parts):
+            infos[name] = ScoreInfo(name, True, False, "combination", spec.paper)
     parts = _QualityParts()
     for d_i, dataset in enumerate(datasets):
         _dataset_quality(scored, dataset, d_i, names, infos, combo, cfg, parts, notes)
@@ -444,6 +468,7 @@ def _dataset_quality(
     note = add_rank_combination(wide, combo, cfg.score_info) if combo else None
     if note:
         notes.append(f"{dataset}: {note}")
+    combined = add_combinations(wide, cfg.score_info)
     targets = tuple(available_targets(wide))
     if not targets:
         # e.g. the NATS size space, for which no trained accuracies are available here
@@ -454,7 +479,7 @@ def _dataset_quality(
         notes.append(f"{dataset}: only {', '.join(targets)} available: correlations with it "
                      f"alone, monotonicity and slopes with {targets[0]}, no best accuracy "
                      "retrieved (it reports test and validation accuracy)")
-    for score in [n for n in [*names, RANK_COMBINATION] if n in wide.columns]:
+    for score in [n for n in [*names, RANK_COMBINATION, *combined] if n in wide.columns]:
         n_finite = int(np.isfinite(wide[score].to_numpy(dtype=float)).sum())
         if n_finite < 3:
             notes.append(f"{dataset}: {score} has {n_finite} finite value(s); skipped")

@@ -267,6 +267,22 @@ def rank_sum(matrix: np.ndarray, directions: Sequence[bool]) -> np.ndarray:
     return sum(ranks(m[:, j], d) for j, d in enumerate(directions))
 
 
+def log_rank_sum(matrix: np.ndarray, directions: Sequence[bool]) -> np.ndarray:
+    """AZ-NAS's aggregation: Σ over the columns of log(r / m), r the ascending rank of the
+    architecture in that column (best = m, worst = 1; ties averaged, non-finite values tie at
+    the bottom) among the m architectures (rows); larger is better."""
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2 or m.shape[1] != len(directions):
+        raise ValueError(
+            f"score matrix of shape {m.shape} does not match {len(directions)} score directions"
+        )
+    n = m.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    # ranks() puts the best first; the ascending rank of the same ordering is n + 1 - rank.
+    return sum(np.log((n + 1 - ranks(m[:, j], d)) / n) for j, d in enumerate(directions))
+
+
 def rank_combination(scores: pd.DataFrame, higher_is_better: dict[str, bool]) -> pd.Series:
     """Sum of per-score ranks (rank-based paper): each column ranked so that its best value
     gets rank 1 (ties averaged, non-finite values last), ranks summed; smaller is better.
