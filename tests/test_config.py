@@ -9,7 +9,8 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, SHARED_DATA
 
-from zeroshot_nas.config import ConfigError, image_source, validate_config
+from zeroshot_nas.config import ConfigError, experiment_proxies, image_source, validate_config
+from zeroshot_nas.proxies import REGISTRY, discover, resolve_names
 
 SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -28,6 +29,25 @@ def test_embedded_default_is_valid_and_gets_documented_defaults():
     assert experiment["device"] == "cpu"
     assert config["cache_dir"] == "data/cache/scores"
     assert config["stats"]["rank_combination"] == ["ni", "naswot", "logsynflow"]
+
+
+def test_all_leaves_out_the_heavy_scores_which_a_list_can_add():
+    # ntk_rb takes one backward of the whole batch per image (about 56x a forward+backward at
+    # batch 128): "all", the default, must stay minutes, and a user can still ask for it.
+    discover()
+    heavy = {name for name, spec in REGISTRY.items() if spec.heavy}
+    assert "ntk_rb" in heavy
+    config = tiny()
+    config["experiments"]["tiny"]["proxies"] = "all"
+    everyday = experiment_proxies(validate_config(config, SCHEMA)["experiments"]["tiny"])
+    assert set(everyday) == set(REGISTRY) - heavy
+    assert set(resolve_names("all")) == set(everyday)
+    config["experiments"]["tiny"]["proxies"] = ["all", "ntk_rb"]
+    both = experiment_proxies(validate_config(config, SCHEMA)["experiments"]["tiny"])
+    assert both == [*everyday, "ntk_rb"] and resolve_names("all,ntk_rb")[-1] == "ntk_rb"
+    config["experiments"]["tiny"]["proxies"] = ["all", "nosuchproxy"]
+    with pytest.raises(ConfigError, match="experiments.tiny.proxies.*nosuchproxy"):
+        validate_config(config, SCHEMA)
 
 
 def test_every_schema_property_has_a_description():

@@ -29,8 +29,7 @@ from zeroshot_nas.scoring import merge_scores, score_archs
 
 MIRROR = SHARED_DATA / "mirror"
 # The early NAS-Bench-Suite-Zero file NASLib shipped (bare values, "nasbench201" wrapper).
-NASLIB_FILE = (MIRROR / "automl/NASLib/22280f711aa782fe9157d1b4e5ce4f83f47ab908/naslib/data"
-               / "zc_nasbench201.json")
+NASLIB_FILE = MIRROR / load_registry()["naslib-zc-nasbench201"].relpath
 NASLIB_SHA256 = "310e1d66fc59d668fe1e0460760eaf0e1f98ad7ac8d73b4fee9d6345551d0b09"
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 

@@ -311,9 +311,11 @@ def test_a_bumped_score_definition_reruns_its_scoring(finished_run, snakemake_ex
     repo = tmp_path / "repo"
     repo.mkdir()
     shutil.copy(REPO_ROOT / "Snakefile", repo)
-    for part in ("workflow", "src", "profiles", "envs"):
+    for part in ("workflow", "src", "profiles", "envs", "paper"):
         shutil.copytree(REPO_ROOT / part, repo / part,
                         ignore=shutil.ignore_patterns("__pycache__"))
+    (repo / "data").mkdir()
+    shutil.copy(REPO_ROOT / "data" / "sources.yaml", repo / "data")
     module = repo / "src" / "zeroshot_nas" / "proxies" / "synflow.py"
     text = module.read_text()
     bumped = text.replace('@register(\n    "synflow",\n', '@register(\n    "synflow",\n    version=99,\n')

@@ -201,7 +201,7 @@ def _check_space(key: str, e: dict) -> None:
         raise ConfigError(f"config key '{key}.nb101_table': only for space nb101, not "
                           f"{e['space']}")
     if e["proxies"] != "all":
-        undefined = [n for n in e["proxies"] if n not in space_proxies(e["space"])]
+        undefined = [n for n in named_proxies(e["proxies"]) if n not in space_proxies(e["space"])]
         if undefined:
             raise ConfigError(f"config key '{key}.proxies': {', '.join(undefined)} not defined "
                               f"on {e['space']} networks (they read an NB201-style cell "
@@ -211,7 +211,7 @@ def _check_space(key: str, e: dict) -> None:
 def _check_experiment(config: dict, name: str, e: dict) -> None:
     key = f"experiments.{name}"
     if e["proxies"] != "all":
-        _check_proxy_names(e["proxies"], f"{key}.proxies")
+        _check_proxy_names(named_proxies(e["proxies"]), f"{key}.proxies")
     _check_space(key, e)
     for dataset in e["datasets"]:
         check_image_source(config, dataset)
@@ -417,12 +417,17 @@ def space_proxies(space: str) -> list[str]:
     return [n for n in known_proxies() if defined_on(n, space)]
 
 
+def named_proxies(proxies: str | list[str]) -> list[str]:
+    """The scores an experiment's ``proxies`` names one by one (``all`` left out)."""
+    return [] if proxies == "all" else [n for n in proxies if n != "all"]
+
+
 def experiment_proxies(experiment: dict) -> list[str]:
-    """The proxies of an experiment, with 'all' expanded to the scores defined on its space,
-    in registry order."""
-    if experiment["proxies"] == "all":
-        return space_proxies(experiment.get("space", "nb201"))
-    return list(experiment["proxies"])
+    """The proxies of an experiment, ``all`` (alone or as an item of the list) expanded to
+    the scores defined on its space that are not ``heavy``, in registry order."""
+    from zeroshot_nas.proxies.registry import expand_all
+
+    return expand_all(experiment["proxies"], space_proxies(experiment.get("space", "nb201")))
 
 
 def report_experiment(config: dict) -> str:

@@ -70,6 +70,12 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(f"{'':17s} source: {spec.source}")
             if spec.needs_space:
                 print(f"{'':17s} needs the search space's cell (not for any network)")
+            if spec.heavy:
+                print(f"{'':17s} heavy: left out of 'all' (name it to score it)")
+    heavy = [spec.name for spec in REGISTRY.values() if spec.heavy]
+    if heavy:
+        print(f"\nheavy, left out of 'all' (name them, e.g. [all, {heavy[0]}]): "
+              f"{', '.join(heavy)}")
     print("\ncombined over the architectures compared (added by the statistics):")
     for combo in combinations().values():
         print(f"{combo.name:17s} {'+'.join(combo.parts)} ({combo.method}, higher is better) "

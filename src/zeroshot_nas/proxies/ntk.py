@@ -166,6 +166,7 @@ def rb_condition_number(eig: torch.Tensor) -> tuple[float, str | None]:
     "∂(parameters whose name contains 'weight'; the classifier's drops out), in the "
     "protocol's dtype (float32 by default), eigvalsh of the upper triangle; NaN → 1e5 and "
     "±inf → ±max float as their code; lower is better",
+    heavy=True,
 )
 def ntk_rb(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     eig = rb_ntk_eigenvalues(ctx)

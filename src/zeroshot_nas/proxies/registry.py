@@ -49,7 +49,9 @@ class ProxySpec:
     names the code a score follows (``owner/repo@commit path``, or the paper's text), and
     ``needs_space`` marks a score that reads the search space's own description of the
     architecture (its cell or arch string), not only the network: it cannot score an
-    arbitrary model.
+    arbitrary model. ``heavy`` marks a score whose cost per architecture is tens of
+    forward+backward passes or more (e.g. one backward of the whole batch per image): ``all``
+    leaves it out, so that the default run stays minutes; naming it (``[all, ntk_rb]``) runs it.
     """
 
     name: str
@@ -63,6 +65,7 @@ class ProxySpec:
     version: int = 1
     source: str = ""
     needs_space: bool = False
+    heavy: bool = False
     compute: ComputeFn | None = field(default=None, repr=False, compare=False)
 
 
@@ -101,6 +104,7 @@ def register(
     version: int = 1,
     source: str = "",
     needs_space: bool = False,
+    heavy: bool = False,
 ) -> Callable[[ComputeFn], ComputeFn]:
     """Decorator registering ``fn(ctx) -> (value, extra)`` as the score ``name``.
 
@@ -128,6 +132,7 @@ def register(
             version=version,
             source=source,
             needs_space=needs_space,
+            heavy=heavy,
             compute=fn,
         )
         return fn
@@ -181,18 +186,32 @@ def get_spec(name: str) -> ProxySpec:
         raise ValueError(f"unknown proxy {name!r}; known: {sorted(REGISTRY)}") from None
 
 
+ALL = "all"
+
+
+def expand_all(names: str | list[str] | tuple[str, ...], candidates: list[str]) -> list[str]:
+    """``names`` with ``"all"`` (alone, or as an item of a list) replaced by every score of
+    ``candidates`` that is not ``heavy``, in their order; duplicates dropped."""
+    specs = discover()
+    everyday = [n for n in candidates if not (n in specs and specs[n].heavy)]
+    items = [ALL] if names == ALL else list(names)
+    out: list[str] = []
+    for name in items:
+        for expanded in everyday if name == ALL else [name]:
+            if expanded not in out:
+                out.append(expanded)
+    return out
+
+
 def resolve_names(names: str | list[str] | tuple[str, ...]) -> list[str]:
-    """``"all"``, ``"a,b"`` or a list of names -> validated list (registry order for all)."""
+    """``"all"``, ``"a,b"`` or a list of names (which may hold ``"all"``) -> validated list;
+    ``all`` is every registered score that is not ``heavy``, in registry order."""
     specs = discover()
     if isinstance(names, str):
-        if names.strip() == "all":
-            return list(specs)
         names = [n.strip() for n in names.split(",") if n.strip()]
-    out: list[str] = []
-    for name in names:
+    out = expand_all(names, list(specs))
+    for name in out:
         get_spec(name)
-        if name not in out:
-            out.append(name)
     if not out:
         raise ValueError("no proxy names given")
     return out
