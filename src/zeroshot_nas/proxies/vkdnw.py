@@ -17,16 +17,21 @@ their earlier fixed ``param_idx=0`` and the MobileNetV2 version's choice):
 5. λ = the singular values of F; their deciles q_0.1 … q_0.9 (``torch.quantile``, linear);
    t = q / (Σ q + 1e-10); VKDNW = −Σ t log(t + 1e-10). Higher is better.
 
-Per-image Jacobians are formed here from one forward and K backward passes: each selected
+Per-image Jacobians are formed here from one forward pass and backward passes: each selected
 entry θ_j gets a per-image perturbation d_j (zero) added to its module's output along the
 module's own derivative ∂out/∂θ_j (forward mode, local), so ∂logits_b/∂d_jb = ∂logits_b/∂θ_j
-exactly, for any module that owns the parameter. They vmap ``jacrev`` over images instead;
-the numbers are the same. Float64 from the Jacobian on (theirs: float32).
+exactly, for any module that owns the parameter; one backward pass per logit then gives that
+logit's row for every image at once (eval-mode BatchNorm keeps the images independent). L's
+last column is 0, so the last logit's row is never read: K − 1 passes. When the logits are a
+linear head's output of fewer features h than that (NB201's 64 pooled features for 100 or 120
+classes), one pass per feature gives ∂h/∂θ and J = W ∂h/∂θ. They vmap ``jacrev`` over images
+instead; the numbers are the same. Float64 from the Jacobian on (theirs: float32).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .registry import register
@@ -83,32 +88,40 @@ def selected_parameters(net: nn.Module) -> dict[str, int]:
 
 def local_tangent(module: nn.Module, local: str, inputs: tuple, out: torch.Tensor) -> torch.Tensor:
     """∂module(inputs)/∂(first entry of its parameter ``local``): written out for Conv2d,
-    Linear and eval-mode BatchNorm (the entry moves output channel 0 only), by forward-mode
-    AD of the module for anything else."""
+    Linear and eval-mode BatchNorm running their own forward (the entry moves output channel
+    0 only), by forward-mode AD of the module for anything else (subclasses included)."""
     import torch
     import torch.nn.functional as F
     from torch import nn
 
     from .network import BN_TYPES
 
+    conv, linear = standard(module, nn.Conv2d), standard(module, nn.Linear)
+    bn = any(standard(module, base) for base in BN_TYPES)
     x = inputs[0].detach() if inputs and torch.is_tensor(inputs[0]) else None
     t = torch.zeros_like(out.detach())
-    if local == "bias" and isinstance(module, (nn.Conv2d, nn.Linear, *BN_TYPES)):
+    if local == "bias" and (conv or linear or bn):
         t[:, 0] = 1.0
         return t
-    if local == "weight" and isinstance(module, nn.Conv2d) and module.padding_mode == "zeros":
+    if local == "weight" and conv and module.padding_mode == "zeros":
         kernel = x.new_zeros((1, 1, *module.kernel_size))
         kernel.view(-1)[0] = 1.0
         t[:, :1] = F.conv2d(x[:, :1], kernel, stride=module.stride, padding=module.padding,
                             dilation=module.dilation)
         return t
-    if local == "weight" and isinstance(module, nn.Linear):
+    if local == "weight" and linear:
         t[..., 0] = x[..., 0]
         return t
-    if local == "weight" and isinstance(module, BN_TYPES) and not module.training:
+    if local == "weight" and bn and not module.training:
         t[:, 0] = (x[:, 0] - module.running_mean[0]) / torch.sqrt(module.running_var[0] + module.eps)
         return t
     return forward_mode_tangent(module, local, inputs)
+
+
+def standard(module: nn.Module, base: type) -> bool:
+    """``module`` is a ``base`` that runs ``base``'s own forward (a subclass may compute
+    something else from the same parameters)."""
+    return isinstance(module, base) and type(module).forward is base.forward
 
 
 def forward_mode_tangent(module: nn.Module, local: str, inputs: tuple) -> torch.Tensor:
@@ -124,10 +137,78 @@ def forward_mode_tangent(module: nn.Module, local: str, inputs: tuple) -> torch.
     return tangent.detach()
 
 
+@dataclass
+class Perturbation:
+    """A zero per-image scalar ``d`` (B,) added to a module's output along ``tangent``, the
+    derivative of that output by the selected entry of column ``column``: ∂out/∂d_b is the
+    entry's derivative for image b."""
+
+    column: int
+    d: torch.Tensor
+    tangent: torch.Tensor
+
+
+@dataclass
+class PerturbedForward:
+    """The eval-mode forward with every selected entry perturbed, and the last ``nn.Linear``
+    call (its input, returned output and the perturbations it added), when there is one."""
+
+    logits: torch.Tensor
+    perturbations: list[Perturbation]
+    head_input: torch.Tensor | None = None
+    head_output: torch.Tensor | None = None
+    head_weight: torch.Tensor | None = None
+    head_perturbations: range = range(0)
+
+
 def per_image_jacobian(ctx: ArchContext) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """(logits (B, K), J (B, K, P) = ∂logits_b/∂θ, both float64, and the number of selected
-    entries whose module never ran, whose columns stay 0)."""
+    """(logits (B, K), J (B, K − 1, P) = ∂logits_b/∂θ for the first K − 1 logits, both
+    float64, and the number of selected entries whose module never ran, whose columns stay
+    0). The last logit's row is left out: the Cholesky factor's last column is 0, so the
+    Fisher never reads it."""
     return ctx.shared("vkdnw_jacobian", lambda: _run_jacobian(ctx))
+
+
+def _perturbed_forward(ctx: ArchContext, net: nn.Module, column: dict[str, int]) -> PerturbedForward:
+    import torch
+    from torch import nn
+
+    owned = {m: [(column[f"{prefix}.{n}" if prefix else n], n)
+                 for n, _ in m.named_parameters(recurse=False)
+                 if (f"{prefix}.{n}" if prefix else n) in column]
+             for prefix, m in net.named_modules()}
+    b = ctx.x.shape[0]
+    perturbations: list[Perturbation] = []
+    head: dict[str, Any] = {}
+    busy = [False]  # the local tangent calls the module again: no hook inside it
+
+    def hook(module: nn.Module, inputs: tuple, out: torch.Tensor) -> torch.Tensor:
+        if busy[0]:
+            return out
+        busy[0] = True
+        first = len(perturbations)
+        try:
+            for j, local in owned[module]:
+                d = torch.zeros(b, dtype=out.dtype, device=out.device, requires_grad=True)
+                tangent = local_tangent(module, local, inputs, out)
+                perturbations.append(Perturbation(j, d, tangent))
+                out = out + d.view((b,) + (1,) * (out.dim() - 1)) * tangent
+        finally:
+            busy[0] = False
+        if standard(module, nn.Linear):
+            head.update(head_input=inputs[0], head_output=out, head_weight=module.weight,
+                        head_perturbations=range(first, len(perturbations)))
+        return out
+
+    handles = [m.register_forward_hook(hook) for m, entries in owned.items()
+               if entries or standard(m, nn.Linear)]
+    try:
+        with torch.enable_grad(), fresh_eval_batchnorm(net):
+            logits = net(ctx.x)
+    finally:
+        for h in handles:
+            h.remove()
+    return PerturbedForward(logits, perturbations, **head)
 
 
 def _run_jacobian(ctx: ArchContext) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -135,45 +216,57 @@ def _run_jacobian(ctx: ArchContext) -> tuple[torch.Tensor, torch.Tensor, int]:
 
     net = ctx.network()
     column = selected_parameters(net)
-    owned = {m: [(column[f"{prefix}.{n}" if prefix else n], n)
-                 for n, _ in m.named_parameters(recurse=False)
-                 if (f"{prefix}.{n}" if prefix else n) in column]
-             for prefix, m in net.named_modules()}
-    b = ctx.x.shape[0]
-    perturbations: list[tuple[int, torch.Tensor]] = []
-    busy = [False]  # the local tangent calls the module again: no hook inside it
+    fwd = _perturbed_forward(ctx, net, column)
+    jac = _jacobian_rows(fwd, len(column), fwd.logits.shape[1] - 1)
+    uncovered = len(column) - len({p.column for p in fwd.perturbations})
+    return fwd.logits.detach().to(torch.float64), jac, uncovered
 
-    def hook(module: nn.Module, inputs: tuple, out: torch.Tensor) -> torch.Tensor:
-        if busy[0]:
-            return out
-        busy[0] = True
-        try:
-            for j, local in owned[module]:
-                d = torch.zeros(b, dtype=out.dtype, device=out.device, requires_grad=True)
-                perturbations.append((j, d))
-                shape = (b,) + (1,) * (out.dim() - 1)
-                out = out + d.view(shape) * local_tangent(module, local, inputs, out)
-        finally:
-            busy[0] = False
-        return out
 
-    handles = [m.register_forward_hook(hook) for m, entries in owned.items() if entries]
-    try:
-        with torch.enable_grad(), fresh_eval_batchnorm(net):
-            logits = net(ctx.x)
-    finally:
-        for h in handles:
-            h.remove()
-    jac = torch.zeros(b, logits.shape[1], len(column), dtype=torch.float64, device=ctx.device)
-    ds = [d for _, d in perturbations]
-    for k in range(logits.shape[1]):
-        grads = torch.autograd.grad(logits[:, k].sum(), ds, retain_graph=k < logits.shape[1] - 1,
+def _jacobian_rows(fwd: PerturbedForward, n_columns: int, rows: int) -> torch.Tensor:
+    """J (B, rows, P) of the first ``rows`` logits, one backward pass per row, or, when the
+    logits are a linear head's output of fewer features h than rows, one backward pass per
+    feature: J = W ∂h/∂θ, the head's own entries read from their tangents."""
+    import torch
+
+    logits = fwd.logits
+    b = logits.shape[0]
+    jac = torch.zeros(b, rows, n_columns, dtype=torch.float64, device=logits.device)
+    through_head = (fwd.head_output is logits and fwd.head_input is not None
+                    and fwd.head_input.dim() == 2 and fwd.head_input.shape[1] < rows)
+    if not through_head:
+        _pull_back(jac, logits[:, :rows], fwd.perturbations, None)
+        return jac
+    upstream = [p for i, p in enumerate(fwd.perturbations) if i not in fwd.head_perturbations]
+    _pull_back(jac, fwd.head_input, upstream, fwd.head_weight.detach()[:rows])
+    for i in fwd.head_perturbations:
+        p = fwd.perturbations[i]
+        jac[:, :, p.column] += p.tangent[:, :rows].to(torch.float64)
+    return jac
+
+
+def _pull_back(jac: torch.Tensor, target: torch.Tensor, perturbations: list[Perturbation],
+               weight: torch.Tensor | None) -> None:
+    """Add to ``jac`` (B, rows, P) the derivatives of ``target`` (B, n) by the perturbations,
+    one backward pass per column of ``target``, mapped to the rows by ``weight`` (rows × n;
+    None: the target's columns are the rows)."""
+    import torch
+
+    if not perturbations or not target.requires_grad:
+        return
+    n = target.shape[1]
+    ds = [p.d for p in perturbations]
+    per_column = torch.zeros(target.shape[0], n, jac.shape[2], dtype=torch.float64,
+                             device=jac.device)
+    for c in range(n):
+        grads = torch.autograd.grad(target[:, c].sum(), ds, retain_graph=c < n - 1,
                                     allow_unused=True)
-        for (j, _), g in zip(perturbations, grads, strict=True):
+        for p, g in zip(perturbations, grads, strict=True):
             if g is not None:
-                jac[:, k, j] += g.to(torch.float64)
-    uncovered = len(column) - len({j for j, _ in perturbations})
-    return logits.detach().to(torch.float64), jac, uncovered
+                per_column[:, c, p.column] += g.to(torch.float64)
+    if weight is None:
+        jac += per_column
+    else:
+        jac += torch.einsum("rn,bnp->brp", weight.to(torch.float64), per_column)
 
 
 def multinomial_cholesky(logits: torch.Tensor) -> torch.Tensor:
@@ -210,7 +303,8 @@ def _run_vkdnw(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     import torch
 
     logits, jac, uncovered = per_image_jacobian(ctx)
-    m = multinomial_cholesky(logits) @ jac
+    # L's last column is 0 (q_K = 0), so L J needs only J's first K − 1 rows.
+    m = multinomial_cholesky(logits)[:, :, : jac.shape[1]] @ jac
     fisher = torch.einsum("bkp,bkq->pq", m, m) / m.shape[0]
     # Singular values of the symmetric F = |eigenvalues|.
     eig = torch.linalg.eigvalsh(fisher).abs()
