@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .protocol import Protocol, ScoreResult, status_of
-from .registry import REGISTRY, ProxySpec, discover, get_spec, resolve_names
+from .registry import REGISTRY, ProxySpec, defined_on, discover, get_spec, resolve_names
 
 discover()
 
@@ -35,6 +35,7 @@ __all__ = [
     "ArchContext",
     "Protocol",
     "ProxySpec",
+    "defined_on",
     "ScoreResult",
     "get_spec",
     "resolve_names",
