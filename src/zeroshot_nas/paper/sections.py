@@ -11,7 +11,7 @@ new space's section is one such module, its published values and catalogue entri
 
 from __future__ import annotations
 
-from . import nwot, protocol, ps, rb, ssnr
+from . import nb101, nwot, protocol, ps, rb, ssnr
 from .document import Section
 
 SECTIONS: tuple[Section, ...] = (
@@ -20,4 +20,5 @@ SECTIONS: tuple[Section, ...] = (
     rb.SECTION,
     nwot.SECTION,
     ssnr.SECTION,
+    nb101.SECTION,
 )
