@@ -8,7 +8,7 @@ architecture. Times are CPU seconds of this process (with one thread, what the w
 on one core even when other jobs share the machine) beside wall seconds. The measured costs size the ``nb101`` preset.
 
 Usage: ``python benchmarks/nb101_cost.py --images data/images/cifar10.npz [--archs 3]
-[--threads 1] [--batch-size 64] [--out FILE.json]``. On a shared machine absolute times move;
+[--threads 1] [--batch-size 64] [--scores a,b] [--no-largest] [--out FILE.json]``. On a shared machine absolute times move;
 say so with the numbers.
 """
 
@@ -28,12 +28,12 @@ from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import Protocol, resolve_names, score_architecture
 
 
-def chosen_archs(n: int, seed: int) -> list[str]:
+def chosen_archs(n: int, seed: int, largest: bool = True) -> list[str]:
     archs = spaces.all_archs("nb101")
     rng = np.random.default_rng(seed)
     picked = [archs[i] for i in rng.choice(len(archs), size=n, replace=False)]
-    largest = max(archs, key=lambda a: spaces.flops_m("nb101", a, "cifar10"))
-    return [*picked, largest] if largest not in picked else picked
+    biggest = max(archs, key=lambda a: spaces.flops_m("nb101", a, "cifar10"))
+    return [*picked, biggest] if largest and biggest not in picked else picked
 
 
 def _cpu_and_wall(fn):
@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--scores", default="all", help="comma-separated names or 'all'")
+    ap.add_argument("--no-largest", action="store_true",
+                    help="leave out the largest cell (slow scores on a shared machine)")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -81,7 +83,7 @@ def main() -> None:
     batch = (torch.as_tensor(x), torch.as_tensor(y))
     protocol = Protocol(batch_size=args.batch_size)
     rows = []
-    for arch in chosen_archs(args.archs, args.seed):
+    for arch in chosen_archs(args.archs, args.seed, not args.no_largest):
         rows.append(time_arch(arch, batch, names, protocol))
         r = rows[-1]
         print(f"{spaces.arch_id('nb101', arch)} {r['flops_m']:.0f} MFLOPs: fused suite "

@@ -208,6 +208,103 @@ def test_training_based_searches_use_the_full_schedule(benchmark) -> None:
         assert json.loads(run["settings"])["train_epochs"] == 108
 
 
+
+def test_nb101_search_table_sets_ours_beside_nwot_s_area(benchmark, tmp_path) -> None:
+    """Our REA within MLFE's table beside the one NB101 search result NWOT's text states
+    (AREA, 94.16% test, no spread): a quoted mean without a spread is read as such."""
+    from zeroshot_nas.search.tables import load_published, parse_cell, write_tables
+
+    assert parse_cell("94.16") == (94.16, pytest.approx(float("nan"), nan_ok=True))
+    quoted = load_published()["naswot_nb101"]
+    assert quoted.space == "nb101" and [r["method"] for r in quoted.rows] == ["AREA"]
+    runs = run_search("rea", space="nb101", dataset="cifar10", runs=2, seed=0,
+                      benchmark=benchmark["mlfe"], settings=SearchSettings(train_seconds=5000))
+    write_tables(runs, tmp_path, {"nb101": benchmark["mlfe"]})
+    table = pd.read_csv(tmp_path / "search_naswot_nb101.csv")
+    area = table[table["method"].str.startswith("AREA")].iloc[0]
+    assert area["cifar10_test_mean"] == 94.16 and np.isnan(area["cifar10_test_std"])
+    ours = table[table["source"] == "this run"]
+    assert ours["method"].tolist() == ["REA"]
+    chosen = runs["test_acc"]
+    assert ours["cifar10_test_mean"].iloc[0] == pytest.approx(chosen.mean())
+    notes = (tmp_path / "search_naswot_nb101_notes.tex").read_text()
+    assert "108-epoch" in notes and "NAS-Bench-101's own validation split" in notes
+
+
+# -------------------------------------------------------------------- paper section
+@pytest.fixture(scope="module")
+def nb101_stats_dirs(benchmark, tmp_path_factory) -> dict[str, object]:
+    """Statistics of the analytic scores on both tables, as the stats stage writes them."""
+    from zeroshot_nas.stats.analysis import StatsConfig, compute_stats, write_stats
+
+    root = tmp_path_factory.mktemp("nb101_stats")
+    cfg = StatsConfig(bootstrap=50, best_of_n=10, best_of_runs=2, rank_combination=())
+    dirs = {}
+    for table, name in (("mlfe", "nb101"), ("naslib", "nb101-naslib")):
+        out = root / name
+        out.mkdir()
+        write_stats(*compute_stats(analytic_scores(benchmark[table]), cfg), out)
+        dirs[name] = out
+    return dirs
+
+
+def test_nb101_section_sets_the_subset_s_numbers_beside_the_published(nb101_stats_dirs,
+                                                                     tmp_path) -> None:
+    from zeroshot_nas.paper.assemble import write_paper_tables
+    from zeroshot_nas.stats.analysis import read_stats
+
+    out = tmp_path / "generated"
+    write_paper_tables(nb101_stats_dirs["nb101"], out, space_stats=nb101_stats_dirs)
+    mlfe, _ = read_stats(nb101_stats_dirs["nb101"])
+    table = pd.read_csv(out / "nb101_correlations.csv").set_index("score")
+    assert set(table.index) == {"params", "flops"}
+    corr = mlfe["correlations"]
+    ours = corr[(corr["score"] == "params") & (corr["method"] == "spearman")
+                & (corr["target"] == "test_acc") & (corr["policy"] == "kept_worst")
+                & (corr["subset"] == "all")].iloc[0]
+    assert table.loc["params", "spearman"] == pytest.approx(ours["value"])
+    assert table.loc["params", "n_cells"] == 846 and table.loc["params", "n_rows"] == 2000
+    assert table["spearman_published"].isna().all()  # none found: nothing invented
+    naslib = pd.read_csv(out / "nb101_naslib.csv").set_index("score")
+    assert naslib.loc["params", "agreement"] > 0.99 and (naslib["n"] == 292).all()
+    # NASLib's own parameter counts rank the cells as ours do, so their accuracy
+    # correlations are close
+    assert abs(naslib.loc["params", "ours"] - naslib.loc["params", "naslib"]) < 0.02
+    section = (out / "section_nb101.tex").read_text(encoding="utf-8")
+    assert "a subset of NAS-Bench-101, not its whole space" in section
+    for piece in ("nb101_correlations", "nb101_naslib", "claims_nb101"):
+        assert rf"\input{{generated/{piece}.tex}}" in section
+    assert "NWOT Figure 1(a)" in section and r"\missing" in section  # no figures given
+    assert "when that experiment is on nb101" in section
+    claims = pd.read_csv(out / "claims.csv")
+    assert claims.loc[claims["paper"] == "nb101", "verdict"].tolist() == ["not testable here"]
+
+
+def test_nb101_section_of_a_run_without_nb101_says_so(nb101_stats_dirs, tmp_path) -> None:
+    from zeroshot_nas.paper.assemble import write_paper_tables
+
+    out = tmp_path / "generated"
+    write_paper_tables(nb101_stats_dirs["nb101"], out)  # no NB101 statistics passed
+    for key in ("nb101_correlations", "nb101_naslib"):
+        assert (out / f"{key}.tex").read_text().startswith("% missing: no NAS-Bench-101")
+    missing = pd.read_csv(out / "not_reproduced.csv")
+    assert missing["why"].str.contains("no NAS-Bench-101 experiment on MLFE").any()
+    pipeline = missing[missing["scope"] == "pipeline"]["item"]
+    assert not pipeline.str.contains(r"Figure 1\(a\) \(histograms").any()  # reproduced now
+
+
+def test_the_plan_reads_the_nb101_experiments_for_the_paper(tmp_path) -> None:
+    config = validate_config(nb101_config())
+    config["experiments"]["naslib"] = {**config["experiments"]["nb101"],
+                                       "nb101_table": "naslib"}
+    config["experiments"]["c10"] = {**config["experiments"]["nb101"], "space": "nb201"}
+    config["report_experiment"] = "c10"
+    plan = Plan(config, REPO_ROOT)
+    assert plan.space_stats() == {"nb101": "results/nb101/stats",
+                                  "nb101-naslib": "results/naslib/stats"}
+    assert set(plan.space_stats_made_of()) == {"nb101", "nb101-naslib"}
+
+
 # ---------------------------------------------------------------------------- workflow
 @pytest.mark.slow  # scores 10 NB101 networks (three scores, batch 16) and runs every stage
 def test_ten_architecture_nb101_run_through_the_workflow(tmp_path, shared_data, snakemake_exe):
@@ -236,3 +333,14 @@ def test_ten_architecture_nb101_run_through_the_workflow(tmp_path, shared_data, 
     manifest = json.loads((out / "figures" / "figures_manifest.json").read_text())
     assert manifest["run"]["space"] == ["nb101"]
     assert copy.deepcopy(manifest)  # readable JSON
+    generated = out / "paper" / "generated"
+    section = (generated / "section_nb101.tex").read_text(encoding="utf-8")
+    assert r"\input{generated/fig_nwot_fig1a_cifar10.tex}" in section
+    assert r"\input{generated/search_float_naswot_nb101.tex}" in section
+    table = pd.read_csv(generated / "nb101_correlations.csv")
+    assert set(table["score"]) >= {"naswot", "synflow", "jacob_cov"}
+    assert (table["n_cells"] == 10).all() and table["spearman"].between(-1, 1).all()
+    search = pd.read_csv(generated / "search_naswot_nb101.csv")
+    assert {"AREA", "REA"} <= set(search["method"].str.split(" ").str[0])
+    claims = pd.read_csv(generated / "claims.csv")
+    assert claims.loc[claims["paper"] == "nb101", "verdict"].iloc[0] != "not testable here"

@@ -111,7 +111,7 @@ def test_claims_say_when_they_cannot_be_tested(document):
     import pandas as pd
 
     claims = pd.read_csv(document / "generated" / "claims.csv")
-    assert set(claims["paper"]) == {"ps", "rb", "nwot", "ssnr"}
+    assert set(claims["paper"]) == {"ps", "rb", "nwot", "ssnr", "nb101"}
     assert set(claims["verdict"]) <= {"supported", "contradicted", "not supported",
                                       "not testable here"}
     # none of the papers' scores was scored; the rank combination (params + flops) was

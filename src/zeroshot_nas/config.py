@@ -412,7 +412,7 @@ def check_image_source(config: dict, dataset: str) -> None:
 def space_proxies(space: str) -> list[str]:
     """The registered scores defined on ``space``'s networks: on nb101 every score but those
     that read an NB201-style cell description (``needs_space``)."""
-    from zeroshot_nas.proxies.registry import defined_on
+    from zeroshot_nas.proxies import defined_on
 
     return [n for n in known_proxies() if defined_on(n, space)]
 

@@ -17,6 +17,8 @@ rule paper_tables:
         search=rules.search_tables.output.tables if config["search"]["enabled"] else [],
         images=expand("data/images/{dataset}.npz",
                       dataset=PLAN.experiments[PLAN.report].datasets),
+        # the NAS-Bench-101 section's statistics (its experiments', not only the report's)
+        space_stats=list(PLAN.space_stats().values()),
     output:
         report(
             directory(f"results/{PLAN.report}/paper/generated"),
@@ -31,6 +33,8 @@ rule paper_tables:
         # setting rewrites the document)
         run=PLAN.paper_run_settings(),
         made_of=PLAN.experiments[PLAN.report].fingerprint,
+        space_stats=PLAN.space_stats(),
+        space_made_of=PLAN.space_stats_made_of(),
     log:
         f"logs/{PLAN.report}/paper_tables.log",
     conda:

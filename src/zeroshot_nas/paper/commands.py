@@ -12,10 +12,19 @@ log = logging.getLogger(__name__)
 def _paper_tables(args: argparse.Namespace) -> int:
     from .assemble import write_paper_tables
 
+    space_stats = dict(_table_folder(item) for item in args.space_stats or [])
     written = write_paper_tables(args.stats, args.out, args.figures, args.published,
-                                 search_dir=args.search)
+                                 search_dir=args.search, space_stats=space_stats)
     log.info("%d file(s) written to %s", len(written), args.out)
     return 0
+
+
+def _table_folder(item: str) -> tuple[str, str]:
+    """``TABLE=FOLDER`` of --space-stats."""
+    table, sep, folder = item.partition("=")
+    if not sep or not table or not folder:
+        raise ValueError(f"--space-stats {item!r}: give TABLE=FOLDER, e.g. nb101=results/x/stats")
+    return table, folder
 
 
 def _build_paper(args: argparse.Namespace) -> int:
@@ -38,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         t.add_argument("--figures", help="folder of the drawn figures (figure .tex snippets)")
         t.add_argument("--search", help="folder of the search tables (search-tables --out)")
         t.add_argument("--published", help="published values (default paper/published.yaml)")
+        t.add_argument("--space-stats", nargs="*", metavar="TABLE=FOLDER",
+                       help="statistics of the run's experiments on another space's tables "
+                            "(nb101=..., nb101-naslib=...: the NAS-Bench-101 section)")
         t.set_defaults(func=_paper_tables)
 
     b = subparsers.add_parser("build-paper", help="build main.pdf with latexmk beside "

@@ -22,9 +22,11 @@ Tables = dict[str, pd.DataFrame]  # a section's tables, keyed by the name of the
 @dataclass(frozen=True)
 class RunInputs:
     """What the tables and claims are computed from: the run's statistics and their summary,
-    the published values, the proxy registry (None: the project's), and what the run
-    recorded about itself (the scores table's protocol columns from the figures' manifest,
-    the settings the workflow passed)."""
+    the published values, the proxy registry (None: the project's), what the run recorded
+    about itself (the scores table's protocol columns from the figures' manifest, the
+    settings the workflow passed), and the statistics of the run's experiments on another
+    space's tables, keyed by the benchmark table they join (``nb101``, ``nb101-naslib``;
+    the report experiment's own when it is one of them)."""
 
     stats: dict[str, pd.DataFrame]
     summary: dict
@@ -32,6 +34,7 @@ class RunInputs:
     registry: Any = None
     scored: dict = field(default_factory=dict)
     run: dict = field(default_factory=dict)
+    space_stats: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     @property
     def correlations(self) -> pd.DataFrame:

@@ -12,7 +12,7 @@ new space's section is one such module, its published values and catalogue entri
 
 from __future__ import annotations
 
-from . import compare, nwot, protocol, ps, rb, ssnr
+from . import compare, nb101, nwot, protocol, ps, rb, ssnr
 from .document import Section
 
 SECTIONS: tuple[Section, ...] = (
@@ -22,4 +22,5 @@ SECTIONS: tuple[Section, ...] = (
     rb.SECTION,
     nwot.SECTION,
     ssnr.SECTION,
+    nb101.SECTION,
 )

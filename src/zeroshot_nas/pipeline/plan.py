@@ -316,6 +316,27 @@ class Plan:
             inputs.update(self.freerea_files())
         return inputs
 
+    def space_experiments(self) -> dict[str, str]:
+        """The experiments the NAS-Bench-101 section reads, by the table they join
+        (``nb101``, ``nb101-naslib``): the report experiment where it is one, else the first
+        experiment on that table."""
+        order = [self.report, *(n for n in self.experiments if n != self.report)]
+        found: dict[str, str] = {}
+        for name in order:
+            e = self.experiments[name]
+            if e.space == "nb101":
+                found.setdefault(Path(e.benchmark).stem, name)
+        return found
+
+    def space_stats(self) -> dict[str, str]:
+        """The statistics folders of :meth:`space_experiments`, by table."""
+        return {table: f"results/{name}/stats" for table, name in self.space_experiments().items()}
+
+    def space_stats_made_of(self) -> dict[str, str]:
+        """The fingerprints of :meth:`space_experiments` (tracked by the paper's rule)."""
+        return {table: self.experiments[name].fingerprint
+                for table, name in self.space_experiments().items()}
+
     def search_live(self, algorithm: str) -> bool:
         return bool(self.config["search"]["live"]) and algorithm not in TRAIN_BASED
 

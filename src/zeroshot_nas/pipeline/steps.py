@@ -231,13 +231,15 @@ def paper_tables(smk: Any) -> None:
     from zeroshot_nas.paper.protocol import image_counts
 
     # A named input of one path is that path (a str, not a list of one); searches disabled
-    # declare none (an empty list).
+    # declare none (an empty list). A rule without NB101 experiments may leave out
+    # space_stats (the NAS-Bench-101 section then says so).
     search = smk.input.get("search")
     run = dict(smk.params.run)
     # the protocol section states how many images each data set's batches were drawn from
     run["images"] = image_counts(run.pop("image_sources", {}), list(smk.input.images))
     write_paper_tables(smk.input.stats, smk.output[0], smk.input.figures,
-                       search_dir=search if isinstance(search, str) else None, run=run)
+                       search_dir=search if isinstance(search, str) else None, run=run,
+                       space_stats=dict(smk.params.get("space_stats") or {}))
 
 
 def paper_pdf(smk: Any) -> None:

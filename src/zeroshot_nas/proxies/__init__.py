@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from .protocol import Protocol, ScoreResult, status_of
-from .registry import REGISTRY, ProxySpec, combinations, discover, get_spec, resolve_names
+from .registry import (
+    REGISTRY,
+    ProxySpec,
+    combinations,
+    defined_on,
+    discover,
+    get_spec,
+    resolve_names,
+)
 
 discover()
 
@@ -35,6 +43,7 @@ __all__ = [
     "ArchContext",
     "Protocol",
     "ProxySpec",
+    "defined_on",
     "ScoreResult",
     "combinations",
     "get_spec",

@@ -25,7 +25,19 @@ from .runner import TRAINING_BASED
 
 DATASETS = tuple(DATASET_TITLES)
 #: Epochs of the schedule whose accuracies the tables report (NB201: 200).
-FULL_SCHEDULE = {"nats_sss": 90}
+FULL_SCHEDULE = {"nats_sss": 90, "nb101": 108}
+#: Where the accuracies of a space come from, said when a table has none.
+UNAVAILABLE_HELP = {
+    "nats_sss": "The official NATS-Bench size-space archive gives them (configuration key "
+                "data.nats_sss_archive).",
+    "nb101": "Searches run on the report experiment: make an nb101 experiment with "
+             "nb101_table: mlfe the report experiment (workflow/presets/nb101.yaml).",
+}
+#: What "validation accuracy" is in each space's tables (NB201's default).
+VALIDATION_SPLIT = {
+    "nb101": "validation is NAS-Bench-101's own validation split (the cell's mean over the "
+             "training runs MLFE's table holds).",
+}
 #: Order of our methods in a table: training-based, then training-free.
 ALGORITHM_ORDER = ("random_train", "rea", "area", "reinforce", "bohb", "random_score",
                    "ga_rank", "sa_rank")
@@ -61,17 +73,19 @@ def load_published(path: str | Path | None = None) -> dict[str, PublishedTable]:
     return tables
 
 
-_CELL = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*±\s*(\d+(?:\.\d+)?)\s*$")
+_CELL = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:±\s*(\d+(?:\.\d+)?))?\s*$")
 
 
 def parse_cell(cell: object) -> tuple[float, float]:
-    """(mean, std) of a quoted cell "m ± s"; NaNs for the source's empty cell "X"."""
+    """(mean, std) of a quoted cell "m ± s", or "m" where the source states no spread (std
+    NaN); NaNs for the source's empty cell "X"."""
     if cell is None or str(cell).strip() == "X":
         return (math.nan, math.nan)
     match = _CELL.match(str(cell))
     if not match:
-        raise ValueError(f"published cell {cell!r} is neither 'mean ± std' nor 'X'")
-    return float(match.group(1)), float(match.group(2))
+        raise ValueError(f"published cell {cell!r} is neither 'mean ± std', 'mean' nor 'X'")
+    spread = match.group(2)
+    return float(match.group(1)), float(spread) if spread is not None else math.nan
 
 
 def parse_seconds(text: object) -> float:
@@ -295,9 +309,8 @@ def table_notes(
         notes.append(
             f"Accuracies unavailable: there is no benchmark table with trained accuracies for "
             f"the {SPACE_TITLES.get(space, space)} here, so our searches in it cannot be "
-            "evaluated and no rows of ours are shown (none are invented). The official "
-            "NATS-Bench size-space archive gives them (configuration key "
-            "data.nats_sss_archive)."
+            "evaluated and no rows of ours are shown (none are invented). "
+            + UNAVAILABLE_HELP.get(space, "")
         )
     ours = summary[(summary["space"] == space) & (summary["accuracies"] > 0)]
     tb = ours[ours["algorithm"].isin(TRAINING_BASED)]
@@ -331,7 +344,8 @@ def table_notes(
         notes.append(
             f"Ours: mean +- std (ddof=0) over {lo if lo == hi else f'{lo}-{hi}'} "
             f"runs of the chosen architecture's {FULL_SCHEDULE.get(space, 200)}-epoch "
-            "accuracy; CIFAR-10 validation is the cifar10-valid split."
+            "accuracy; " + VALIDATION_SPLIT.get(space, "CIFAR-10 validation is the "
+                                                "cifar10-valid split.")
         )
     if published is not None:
         notes.append(f"Quoted rows: {published.source}")

@@ -46,7 +46,7 @@ OUTPUT_TABLES = (
     "comparison",
 )
 # Written only by runs whose scores carry their columns (NAS-Bench-101's tables).
-OPTIONAL_TABLES = ("nb101_row_correlations", "naslib_agreement")
+OPTIONAL_TABLES = ("nb101_row_correlations", "naslib_agreement", "naslib_correlations")
 
 
 @dataclass(frozen=True)
@@ -434,6 +434,8 @@ def _nb101_tables(scored: pd.DataFrame, infos: dict[str, ScoreInfo],
             cfg.seed_aggregation),
         "naslib_agreement": nb101.naslib_agreement(scored, cfg.bootstrap, cfg.seed,
                                                    cfg.seed_aggregation),
+        "naslib_correlations": nb101.naslib_correlations(
+            scored, lambda n: cfg.score_info(n).higher_is_better, cfg.bootstrap, cfg.seed),
     }
     return {name: table for name, table in tables.items() if not table.empty}
 

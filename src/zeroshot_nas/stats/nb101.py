@@ -8,8 +8,11 @@
 * :func:`naslib_agreement`: per score NASLib precomputed on its 500 cells, the Spearman (and
   Kendall) correlation between our value and NASLib's over the cells both have: do the two
   implementations rank the same architectures alike?
+* :func:`naslib_correlations`: NASLib's precomputed values themselves against the cells'
+  validation accuracy, over the cells the run scored: the correlation NASLib's
+  implementation reaches on the same cells, beside ours (``correlations``).
 
-Both reuse the standard bootstrap (:func:`.bootstrap.bootstrap_correlation`) and the
+All reuse the standard bootstrap (:func:`.bootstrap.bootstrap_correlation`) and the
 non-finite policies of :mod:`.core`.
 """
 
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from zeroshot_nas.config import schema_default
-from zeroshot_nas.stats import core
+from zeroshot_nas.stats import core, seeds
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 ROW_ACCURACY = "row_test_acc"  # MLFE table column: JSON list, one test accuracy per row
@@ -33,12 +36,14 @@ AGGREGATION = schema_default("stats", "seed_aggregation")
 def _wide(df: pd.DataFrame, extra: list[str], how: str) -> pd.DataFrame:
     """One row per architecture of the scoring run (CIFAR-10, NB101's one data set): each
     score's value over the run's seeds by the statistics' rule ``how``
-    (:func:`.analysis.wide_scores`), plus the benchmark columns ``extra``."""
-    from zeroshot_nas.stats.analysis import TARGETS, wide_scores
-
-    wide, _ = wide_scores(df, "cifar10", how)
-    return wide.drop(columns=list(TARGETS)).join(
-        df[df["dataset"] == "cifar10"].groupby("arch")[extra].first())
+    (:func:`.seeds.collapse_seeds`, as the per-data-set tables), plus the benchmark columns
+    ``extra``."""
+    sub = df[df["dataset"] == "cifar10"]
+    one = seeds.collapse_seeds(sub, how)
+    wide = one.assign(value=one["value"].astype(float)).pivot_table(
+        index="arch", columns="score", values="value", aggfunc="mean", dropna=False)
+    wide.columns.name = None
+    return wide.join(sub.groupby("arch")[extra].first())
 
 
 def _correlation_rows(x: np.ndarray, y: np.ndarray, higher_is_better: bool, base: dict,
@@ -99,4 +104,28 @@ def naslib_agreement(df: pd.DataFrame, bootstrap: int = 1000, seed: int = 0,
                 "target": "NASLib's value"}
         rows += _correlation_rows(wide[score].to_numpy(dtype=float)[ok], y[ok], True, base,
                                   bootstrap, seed)
+    return pd.DataFrame(rows)
+
+
+def naslib_correlations(df: pd.DataFrame, direction: Callable[[str], bool],
+                        bootstrap: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Kendall/Spearman with 95% bootstrap intervals of every score NASLib precomputed
+    (``naslib_<score>``, as NASLib stores it: a monotone transform such as its log synflow
+    leaves ranks unchanged) against the 108-epoch validation accuracy, over the cells of the
+    run; ``direction(score)`` is our registry's higher-is-better (None: higher). Empty when
+    the scores carry no NASLib columns."""
+    theirs = sorted(c for c in df.columns if c.startswith(NASLIB_PREFIX))
+    if not theirs or "valid_acc" not in df.columns:
+        return pd.DataFrame()
+    cells = df[df["dataset"] == "cifar10"].groupby("arch")[[*theirs, "valid_acc"]].first()
+    accuracy = cells["valid_acc"].to_numpy(dtype=float)
+    rows = []
+    for column in theirs:
+        score = column[len(NASLIB_PREFIX):]
+        values = cells[column].to_numpy(dtype=float)
+        ok = np.isfinite(values) & np.isfinite(accuracy)
+        base = {"score": score, "naslib_column": column, "dataset": "cifar10",
+                "target": "valid_acc"}
+        rows += _correlation_rows(values[ok], accuracy[ok], direction(score), base, bootstrap,
+                                  seed)
     return pd.DataFrame(rows)
