@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO_ROOT
 
 from zeroshot_nas import cli
+from zeroshot_nas.data.sources import file_hash
 from zeroshot_nas.errors import UserError
 from zeroshot_nas.plots.publish import MANIFEST, copy_figures
 
@@ -78,3 +79,29 @@ def test_copy_figures_command(tmp_path, monkeypatch, capsys):
     assert cli.main(["copy-figures", "--experiment", "exp", "--only", "nope"]) == 2
     assert "no figure nope" in capsys.readouterr().err
     assert cli.main(["copy-figures", "--experiment", "other"]) == 2
+
+
+@pytest.mark.parametrize("manifest", [MANIFEST, "figures_manifest.json"])
+def test_a_manifest_naming_a_file_outside_its_folder_is_refused(tmp_path, manifest):
+    # A hand-edited or crafted manifest (figures/<experiment>/copied.json is committed) must
+    # not make a copy delete or write a file beside the folder it owns.
+    run = fake_run(tmp_path / "run", FIGS)
+    dest = tmp_path / "figures" / "exp"
+    dest.mkdir(parents=True)
+    outside = tmp_path / "figures" / "README.md"
+    outside.write_text("the user's\n")
+    if manifest == MANIFEST:
+        copy_figures(run, dest)
+        owned = json.loads((dest / MANIFEST).read_text())
+        owned["files"]["../README.md"] = file_hash(outside)
+        (dest / MANIFEST).write_text(json.dumps(owned))
+        only = ["ps_fig3"]
+    else:
+        # run/../x.png exists, and dest/../x.png would be written beside dest
+        (run / manifest).write_text(json.dumps({"made": {"ps_fig3": ["../x.png"]}}))
+        shutil.copy(run / "ps_fig3.png", tmp_path / "x.png")
+        only = None
+    with pytest.raises(UserError, match=r"\.\./"):
+        copy_figures(run, dest, only=only)
+    assert outside.read_text() == "the user's\n"
+    assert not (tmp_path / "figures" / "x.png").exists()

@@ -193,9 +193,14 @@ def test_a_registered_batch_changed_after_download_is_refused(tmp_path):
     original = batch_files("cifar10")[0]
     copy = tmp_path / "downloads" / original.relative_to(MIRROR)
     copy.parent.mkdir(parents=True)
+    _, labels = read_batch_file(original)
     data = bytearray(original.read_bytes())
-    data[-8] = (data[-8] + 1) % 10  # the last label, shifted
+    # The last label's int64 inside the labels' storage bytes: the file stays a valid batch.
+    last = data.rfind(labels.astype("<i8").tobytes()) + 8 * (len(labels) - 1)
+    data[last] = (data[last] + 1) % 10
     copy.write_bytes(bytes(data))
+    shifted = read_batch_file(copy)[1]
+    assert (shifted[:-1] == labels[:-1]).all() and shifted[-1] == (labels[-1] + 1) % 10
     with pytest.raises(DownloadError, match=f"{copy}.*changed after it was downloaded"):
         convert_batches("cifar10", [copy])
     stray = tmp_path / "cifar10__batch64_0"

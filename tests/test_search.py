@@ -674,6 +674,18 @@ def test_commands_write_runs_tables_and_figure(bench, c10_scores, tmp_path):
     )
 
 
+def test_live_search_refuses_an_ntk_sub_batch_larger_than_the_batch(tmp_path, capsys):
+    # Issue 20: the command line took an NTK sub-batch the configuration refuses; `search
+    # --live` scores through the same protocol, so it names the option too, before any read.
+    argv = ["search", "--algorithm", "random_score", "--dataset", "cifar10", "--live",
+            "--out", str(tmp_path / "x.parquet"), "--benchmark", str(tmp_path / "missing.parquet"),
+            "--images", str(tmp_path / "cifar10.npz"), "--batch-size", "8"]
+    assert cli_main([*argv, "--ntk-batch-size", "16"]) == 2
+    assert "--ntk-batch-size: 16 is larger than the batch (8 images)" in capsys.readouterr().err
+    assert cli_main([*argv, "--ntk-batch-size", "8"]) == 2  # on to the next check
+    assert "benchmark table" in capsys.readouterr().err
+
+
 def test_live_scoring_through_the_proxy_engine_fills_and_reuses_the_cache(tmp_path):
     """GA on NB201 with real scores computed by the proxy engine for what no table holds."""
     images = SHARED / "data" / "images" / "cifar10.npz"

@@ -35,6 +35,16 @@ class CopyReport:
     kept: tuple[str, ...]  # copied earlier, changed since: now yours, left alone
 
 
+def _check_plain_names(names: Sequence[str], manifest: Path) -> None:
+    """A manifest names files of its own folder only: a path (``../README.md``) would let a
+    copy write or delete a file outside the folder it owns."""
+    bad = [n for n in names if not isinstance(n, str) or n in ("", ".", "..")
+           or Path(n).name != n or "\\" in n]
+    if bad:
+        raise UserError(f"{manifest} names {', '.join(map(repr, bad))}, not a file of its own "
+                        "folder: nothing was copied")
+
+
 def run_figure_files(run_figures: Path, only: Sequence[str] | None = None) -> list[str]:
     """The files of the figures a run drew (all, or those named in ``only``)."""
     manifest = run_figures / RUN_MANIFEST
@@ -48,6 +58,7 @@ def run_figure_files(run_figures: Path, only: Sequence[str] | None = None) -> li
         raise UserError(f"{run_figures} has no figure {', '.join(unknown)}; it has "
                         f"{', '.join(sorted(made))}")
     files = [f for name in names for f in made[name]]
+    _check_plain_names(files, manifest)
     missing = [f for f in files if not (run_figures / f).is_file()]
     if missing:
         raise UserError(f"{run_figures} lacks {', '.join(missing)} that its manifest lists")
@@ -62,6 +73,7 @@ def read_owned(dest: Path) -> dict[str, str]:
     try:
         owned = json.loads(path.read_text(encoding="utf-8"))["files"]
         if isinstance(owned, dict) and all(isinstance(v, str) for v in owned.values()):
+            _check_plain_names(list(owned), path)
             return owned
     except (ValueError, KeyError, TypeError):
         pass

@@ -15,7 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from zeroshot_nas import io
-from zeroshot_nas.config import schema_default, schema_default_root, seed_argument
+from zeroshot_nas.config import (
+    check_ntk_batch_size,
+    schema_default,
+    schema_default_root,
+    seed_argument,
+)
 from zeroshot_nas.proxies.commands import add_protocol_options
 from zeroshot_nas.stats import seeds as seed_rules
 
@@ -287,6 +292,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Run the searches and write the run table."""
     if args.runs < 1:
         raise ValueError(f"--runs must be at least 1, got {args.runs}")
+    if args.live:  # the protocol check of `score` and of the configuration
+        check_ntk_batch_size(args.ntk_batch_size, args.batch_size, "--ntk-batch-size")
     settings = _settings(args)
     benchmark = _read_parquet(args.benchmark, "benchmark table")
     scores = _read_parquet(args.scores, "scores table")
