@@ -341,6 +341,10 @@ def test_score_store_statuses_missing_rows_and_live_fill():
         ScoreStore(["naswot", "ni"], dup, space=space, dataset="cifar10")
     with pytest.raises(ValueError, match="no scoring seed 3"):
         ScoreStore(["naswot", "ni"], table, space=space, dataset="cifar10", seed=3)
+    # A table holding none of a search's scores for every architecture: nothing is known,
+    # everything is scored live (it was a KeyError from the empty pivot).
+    other = ScoreStore(["naswot", "synflow"], table, space=space, dataset="cifar10")
+    assert len(other) == 0
 
 
 # ----------------------------------------------------------------------------- algorithms

@@ -352,6 +352,8 @@ class ScoreStore:
                 self.dataset,
             )
         frame = frame[frame["arch"].isin(complete)]
+        if frame.empty:  # no architecture has every score: all are scored live when asked
+            return
         if len(use) > 1:
             from zeroshot_nas.stats.seeds import collapse_seeds
 
