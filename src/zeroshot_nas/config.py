@@ -425,7 +425,7 @@ def named_proxies(proxies: str | list[str]) -> list[str]:
 def experiment_proxies(experiment: dict) -> list[str]:
     """The proxies of an experiment, ``all`` (alone or as an item of the list) expanded to
     the scores defined on its space that are not ``heavy``, in registry order."""
-    from zeroshot_nas.proxies.registry import expand_all
+    from zeroshot_nas.proxies import expand_all
 
     return expand_all(experiment["proxies"], space_proxies(experiment.get("space", "nb201")))
 

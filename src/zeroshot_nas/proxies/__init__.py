@@ -17,6 +17,7 @@ from .registry import (
     combinations,
     defined_on,
     discover,
+    expand_all,
     get_spec,
     resolve_names,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Protocol",
     "ProxySpec",
     "defined_on",
+    "expand_all",
     "ScoreResult",
     "combinations",
     "get_spec",

@@ -374,14 +374,8 @@ def compute_stats(
     scored, paths = connectivity.drop_without_path(quality_rows(df), cfg.require_path)
     datasets = ordered_datasets(scored["dataset"].unique())
     names = sorted(scored["score"].unique())
-    infos = {n: cfg.score_info(n) for n in names}
     combo = tuple(cfg.rank_combination)
-    if combo:
-        infos[RANK_COMBINATION] = ScoreInfo(RANK_COMBINATION, False, False, "combination",
-                                            "rank-based-training-free-nas")
-    for name, spec in sample_combinations().items():
-        if all(part in names for part in spec.parts):
-            infos[name] = ScoreInfo(name, True, False, "combination", spec.paper)
+    infos = _score_infos(names, combo, cfg)
     parts = _QualityParts()
     for d_i, dataset in enumerate(datasets):
         _dataset_quality(scored, dataset, d_i, names, infos, combo, cfg, parts, notes)
@@ -420,6 +414,20 @@ def compute_stats(
     for note in notes:
         log.warning(note)
     return tables, summary
+
+
+def _score_infos(names: list[str], combo: tuple[str, ...],
+                 cfg: StatsConfig) -> dict[str, ScoreInfo]:
+    """What the statistics know of each scored name, of the rank combination (when
+    configured) and of every sample-level combination whose parts were all scored."""
+    infos = {n: cfg.score_info(n) for n in names}
+    if combo:
+        infos[RANK_COMBINATION] = ScoreInfo(RANK_COMBINATION, False, False, "combination",
+                                            "rank-based-training-free-nas")
+    for name, spec in sample_combinations().items():
+        if all(part in names for part in spec.parts):
+            infos[name] = ScoreInfo(name, True, False, "combination", spec.paper)
+    return infos
 
 
 def _nb101_tables(scored: pd.DataFrame, infos: dict[str, ScoreInfo],
