@@ -127,6 +127,18 @@ def test_presets_needing_imagenet16_say_what_to_download():
             validate_config(config, SCHEMA)
 
 
+def test_rb_preset_scores_the_whole_space_and_the_authors_ntk_on_a_sample():
+    preset = yaml.safe_load((REPO_ROOT / "workflow" / "presets" / "rb-cpu.yaml").read_text())
+    config = validate_config(preset, SCHEMA)
+    space, sample = config["experiments"]["rb-space"], config["experiments"]["rb-sample"]
+    assert space["n_archs"] == "all" and space["seeds"] == [0, 1, 2]
+    assert {"ni", "naswot", "logsynflow", "synflow", "snip", "fisher"} <= set(space["proxies"])
+    assert sample["batch_size"] == 128 and sample["seeds"] == [0, 1, 2]
+    assert {"grasp", "ntk", "ntk_rb"} <= set(experiment_proxies(sample))
+    assert config["report_experiment"] == "rb-space"
+    assert config["stats"]["seed_aggregation"] == "mean" and config["stats"]["require_path"]
+
+
 def test_validation_does_not_modify_the_input():
     config = tiny()
     before = copy.deepcopy(config)
