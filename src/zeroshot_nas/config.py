@@ -200,6 +200,9 @@ def _check_space(key: str, e: dict) -> None:
     if e["space"] != "nb101" and e["nb101_table"] != "mlfe":
         raise ConfigError(f"config key '{key}.nb101_table': only for space nb101, not "
                           f"{e['space']}")
+    if e["sampler"] != "uniform" and (e["space"] != "nb201" or e["n_archs"] == "all"):
+        raise ConfigError(f"config key '{key}.sampler': {e['sampler']} draws a sample of nb201 "
+                          f"(n_archs a number), not n_archs {e['n_archs']!r} of {e['space']}")
     if e["proxies"] != "all":
         undefined = [n for n in named_proxies(e["proxies"]) if n not in space_proxies(e["space"])]
         if undefined:

@@ -16,6 +16,12 @@ from .document import Document, RunInputs, Section, Tables
 from .latex import longtable, paragraph_column
 from .tex import tex_escape
 
+SAMPLER_TEXT = {
+    "uniform": "uniform over the space",
+    "rank-based-authors": "as the rank-based authors' Table 1 script (one input-to-output path "
+                          "never 'none'), distinct architectures",
+}
+
 NOT_RECORDED = "not recorded"
 # How the statistics turned each architecture's seeds into one value (summary.json's rule).
 SEED_RULES = {
@@ -160,7 +166,9 @@ def protocol_table(summary: dict, stats: dict[str, pd.DataFrame], scored: dict,
             ("Architectures per data set", per_dataset(summary.get("n_archs", {})),
              "statistics"),
             ("Architecture sample seed", str(run.get("sample_seed", NOT_RECORDED)),
-             "configuration")]
+             "configuration"),
+            ("Architecture sampler", SAMPLER_TEXT.get(run.get("sampler", "uniform"),
+                                                      NOT_RECORDED), "configuration")]
     rows += _protocol_scoring(scored, run.get("protocol", {}))
     rows += [("Seeds per architecture", seeds_text(summary), "statistics"),
              ("Architectures without a path from input to output", paths_text(summary),

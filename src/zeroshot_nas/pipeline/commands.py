@@ -11,6 +11,7 @@ import yaml
 
 from zeroshot_nas.config import seed_argument
 from zeroshot_nas.spaces import SPACES
+from zeroshot_nas.spaces.sampling import SAMPLERS, UNIFORM
 
 log = logging.getLogger(__name__)
 RATE_WINDOW_S = 3600.0
@@ -35,7 +36,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from zeroshot_nas.spaces.sampling import sample_architectures
 
     n = args.n if args.n == "all" else int(args.n)
-    archs = sample_architectures(args.space, n, args.seed, table=args.table)
+    archs = sample_architectures(args.space, n, args.seed, table=args.table,
+                                 sampler=args.sampler)
     io.write_text(args.out, "\n".join(archs) + "\n")
     log.info("sampled %d %s architectures into %s", len(archs), args.space, args.out)
     return 0
@@ -57,7 +59,7 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     sample = sample_settings(e)
     archs = [arch_id(e["space"], a) for a in
              sample_architectures(sample["space"], sample["n_archs"], sample["seed"],
-                                  sample.get("table"))]
+                                  sample.get("table"), sample.get("sampler", "uniform"))]
     names = experiment_proxies(e)
     rows = []
     for dataset in e["datasets"]:
@@ -106,6 +108,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="nb101 only: the pinned table to sample from (default mlfe)")
     s.add_argument("--n", required=True, help="number of architectures or 'all'")
     s.add_argument("--seed", type=seed_argument, default=0)
+    s.add_argument("--sampler", choices=list(SAMPLERS), default=UNIFORM,
+                   help="nb201 only: rank-based-authors draws as the rank-based authors' "
+                        "Table 1 script did (default uniform)")
     s.add_argument("--out", required=True, help="output file")
     s.set_defaults(func=_cmd_sample)
 

@@ -37,6 +37,7 @@ from zeroshot_nas.data.images import PREPARED_VERSION, imagenet16_files
 from zeroshot_nas.data.sources import Source, load_registry, resolve_mirror
 from zeroshot_nas.proxies.protocol import Protocol
 from zeroshot_nas.proxies.registry import REGISTRY, definitions, discover
+from zeroshot_nas.spaces.sampling import UNIFORM
 
 # The protocol fields of an experiment (everything a cached score depends on but the seed),
 # read from the Protocol itself so that a new field reaches the scoring jobs.
@@ -71,6 +72,9 @@ def sample_settings(e: dict) -> dict[str, Any]:
     sample = {"space": e["space"], "n_archs": e["n_archs"], "seed": e["sample_seed"]}
     if e["space"] == "nb101":
         sample["table"] = e["nb101_table"]
+    # only when not the default, so that the runs made before the option stay up to date
+    if e.get("sampler", UNIFORM) != UNIFORM:
+        sample["sampler"] = e["sampler"]
     return sample
 
 
@@ -130,6 +134,8 @@ class Plan:
         }
         if e["space"] == "nb101":
             made_of["nb101_table"] = e["nb101_table"]
+        if e["sampler"] != UNIFORM:
+            made_of["sampler"] = e["sampler"]
         return ExperimentPlan(
             name=name,
             space=e["space"],
@@ -353,6 +359,7 @@ class Plan:
             "experiment": self.report,
             "space": e.space,
             "sample_seed": e.sample["seed"],
+            "sampler": e.sample.get("sampler", UNIFORM),
             "protocol": e.protocol,
             "image_sources": {d: self.image_source(d) for d in e.datasets},
             "timing_n_archs": self.config["timing"]["n_archs"],

@@ -117,7 +117,7 @@ def sample_archs(smk: Any) -> None:
 
     sample = smk.params.sample
     archs = sample_architectures(sample["space"], sample["n_archs"], sample["seed"],
-                                 sample.get("table"))
+                                 sample.get("table"), sample.get("sampler", "uniform"))
     io.write_text(smk.output[0], "\n".join(archs) + "\n")
     log.info("sampled %d %s architectures", len(archs), sample["space"])
 
