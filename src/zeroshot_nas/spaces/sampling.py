@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 UNIFORM = "uniform"
 RANK_BASED_AUTHORS = "rank-based-authors"
 SAMPLERS = (UNIFORM, RANK_BASED_AUTHORS)
