@@ -92,6 +92,17 @@ def test_a_yaml_syntax_error_names_the_line(tmp_path):
     assert str(bad) in out.stderr and "line" in out.stderr
 
 
+def test_a_missing_preset_is_one_line_naming_it(tmp_path):
+    # Issue 20: a missing preset was a 27-line traceback. `make run CONFIG=...` validates with
+    # this command before Snakemake reads the file (Snakemake's own --configfile reading,
+    # before any workflow code, still prints its traceback: README, Configuration).
+    missing = tmp_path / "presets" / "nope.yaml"
+    out = subprocess.run([sys.executable, "-m", "zeroshot_nas.cli", "validate-config",
+                          str(missing)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and f"{missing} does not exist" in out.stderr
+
+
 def test_a_truncated_image_file_names_the_file(tmp_path):
     good = (SHARED_DATA / "images" / "ImageNet16-120.npz").read_bytes()
     cut = tmp_path / "ImageNet16-120.npz"

@@ -325,7 +325,12 @@ def space_note(summary: dict) -> str:
         "The rank-based authors' code searches and scores NAS-Bench-201 as 15,284 "
         "architectures: their encoder keeps only the cells with a path from input to output "
         "(has_backbone in encoder/encoder.py of OEmiliatanO/Rank-Based-NAS); the other 341 "
-        "all have the benchmark's chance accuracy. " + run)
+        "all have the benchmark's chance accuracy. " + run + " Their Table 1 script does not "
+        "draw the others uniformly either: one of the four input-to-output paths always gets "
+        "ops other than 'none' (encoder/encoder.py at 4ccac9d), so 41.5% of its draws have no "
+        "'none' edge, against 26.2% of the space; experiments.*.sampler: rank-based-authors "
+        "draws the same way (the protocol table says which sampler this run used), and "
+        "workflow/presets/rb-sampler.yaml measures what that changes.")
 
 
 def _spread_block(doc: Document) -> str:
