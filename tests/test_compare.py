@@ -263,7 +263,7 @@ def test_the_paper_scale_preset_scores_the_new_scores_but_not_ntk_rb():
     preset = yaml.safe_load((REPO_ROOT / "workflow" / "presets" / "paper-cpu.yaml").read_text())
     proxies = preset["experiments"]["paper-cpu"]["proxies"]
     assert {"zico", "meco", "swap", "swap_reg", "gradsign", "linear_regions", "az_expressivity",
-            "az_progressivity", "az_trainability", "vkdnw", "flops"} <= set(proxies)
+            "az_progressivity", "az_trainability", "vkdnw", "vkdnw_single", "flops"} <= set(proxies)
     assert "ntk_rb" not in proxies
     validate_config(preset, SCHEMA)
 

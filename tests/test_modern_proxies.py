@@ -36,8 +36,11 @@ SCORES = ("zico", "meco", "swap", "swap_reg", "gradsign")
 # 1e-10, so the looser tolerance covers only their float32 rounding:
 TOLERANCE = {
     # numpy float32 mean/std: entries whose two gradients nearly agree have large ratios that
-    # float32 rounds coarsely [5.3e-5]
-    "zico": 2e-4,
+    # float32 rounds coarsely [5.3e-5]; and those ratios amplify the float32 rounding of the
+    # gradients themselves, which depends on the CPU's kernels: on the machine that made the
+    # fixture [5.3e-5], on an AMD EPYC 5.4e-3 on skip_heavy, against their float64-statistics
+    # value too (the engine tests measured up to 1.6e-2 between float32 and float64)
+    "zico": 2e-2,
     # float32 torch.linalg.eig: on rank-deficient correlations (64 channels of 4×4 maps) it
     # returns λ_min ≈ ±2e-6 instead of 0, summed over the modules [8.6e-5; 1.1e-4 absolute]
     "meco": 3e-4,
@@ -86,8 +89,11 @@ def test_equals_the_authors_code(score, ours):
     assert fixture["protocol"] == load_fixture(SCORES[0])["protocol"]
     for name, reference in fixture["values"].items():
         assert ours[name][score] == pytest.approx(reference, rel=TOLERANCE[score], abs=1e-9), name
+    # the same statistics in float64: equal up to the gradients' float32 rounding, which only
+    # zico amplifies (see TOLERANCE)
+    exact = TOLERANCE[score] if score == "zico" else 1e-10
     for name, reference in fixture.get("values_float64", {}).items():
-        assert ours[name][score] == pytest.approx(reference, rel=1e-10, abs=1e-12), name
+        assert ours[name][score] == pytest.approx(reference, rel=exact, abs=1e-12), name
 
 
 def test_fixtures_cover_a_normal_a_skip_heavy_and_a_cut_off_cell():

@@ -53,6 +53,7 @@ TOL_VS_FLOAT64 = {
     # issue 23 (measured worst on the nine: 1.1e-8, 4.9e-7, 2.4e-5, 1.9e-5; linear_regions
     # counted the same patterns in both dtypes on all nine)
     "az_expressivity": 2e-8, "az_progressivity": 1e-6, "az_trainability": 5e-5, "vkdnw": 4e-5,
+    "vkdnw_single": 4e-5,
 }
 
 
@@ -112,7 +113,7 @@ def test_fused_agrees_with_standalone_in_float32_on_real_architectures():
     # ntk_rb and vkdnw run their own passes in both modes (checked on GOOD above, equal in
     # the fast tests), and their per-image backward passes (32 per architecture and mode for
     # ntk_rb, one per class for vkdnw) would add minutes here
-    names = [n for n in ALL if n not in ("ntk_rb", "vkdnw")]
+    names = [n for n in ALL if n not in ("ntk_rb", "vkdnw", "vkdnw_single")]
     every = all_archs("nb201")
     worst: dict[str, tuple[float, int]] = {}
     for index in sampled_indices():

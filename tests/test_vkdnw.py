@@ -22,6 +22,7 @@ from zeroshot_nas.proxies.vkdnw import (
     multinomial_cholesky,
     per_image_jacobian,
 )
+from zeroshot_nas.spaces import nb201
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "reference" / "vkdnw.json"
 
@@ -167,3 +168,25 @@ def test_vkdnw_refuses_batchnorm_without_running_statistics():
                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
     ctx = context_for("model", "x", None, real_batch(n=4), ["vkdnw"], Protocol(), network=net)
     assert "running statistics" in run_score(ctx, "vkdnw")[1]["error"]
+
+
+def test_vkdnw_single_orders_by_tensor_count_then_entropy(fixture_scores):
+    # Their paper's VKDNW_single ranks by the tuple (vkdnw_dim, entropy), vkdnw_dim = the
+    # network's number of parameter tensors. xautodl's NB201 network has 21 tensors outside
+    # the cells (stem conv+BN 3, two residual blocks 7 each, last BN 2, classifier 2) and 3 per
+    # conv edge (ReLU-conv-BN) in each of its 15 cells.
+    doc, ours = fixture_scores
+    p = doc["protocol"]
+    batch = real_batch(p["dataset"], p["batch_size"], p["seed"])
+    singles = {}
+    for key, arch in doc["archs"].items():
+        result = score_architecture("nb201", arch, p["dataset"], batch, ["vkdnw_single"],
+                                    Protocol(seed=p["seed"]))[0]
+        tensors = 21 + 45 * sum(op.startswith("nor_conv") for op in nb201.parse_ops(arch))
+        entropy = doc["values_float64_spectrum"][key]["vkdnw"]
+        assert result.extra["parameter_tensors"] == tensors, key
+        assert result.value == pytest.approx(tensors + entropy / (1 + math.log(9)), abs=5e-5)
+        assert result.extra["vkdnw"] == ours[key].value  # the same pass, the same bits
+        singles[key] = (tensors, entropy, result.value)
+    by_tuple = sorted(singles, key=lambda k: singles[k][:2])
+    assert by_tuple == sorted(singles, key=lambda k: singles[k][2])

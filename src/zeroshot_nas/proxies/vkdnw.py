@@ -30,6 +30,7 @@ instead; the numbers are the same. Float64 from the Jacobian on (theirs: float32
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
 
 SOURCE = ("ondratybl/VKDNW@6901b65fc68c89c163e8e5d9ba0410926f36870e "
           "NB201/ZeroShotProxy/compute_vkdnw_score.py")
+# How their paper's "VKDNW_single" ranks: get_scores' (vkdnw_dim, vkdnw_entropy) tuple, vkdnw_dim
+# = len(list(model.named_parameters())) in compute_vkdnw_score.py.
+SINGLE_SOURCE = ("ondratybl/VKDNW@9a15fe16a127714b2c5bda7e8410a47bbf4a82b9 NB201/tss_utils.py "
+                 "(get_scores, vkdnw_rank)")
 N_TENSORS = 128  # their params_grad_len
 EPS = 1e-10
 
@@ -326,4 +331,29 @@ def _run_vkdnw(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
     source=SOURCE,
 )
 def vkdnw(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
-    return _run_vkdnw(ctx)
+    return _vkdnw_pass(ctx)
+
+
+def _vkdnw_pass(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
+    """The entropy and its record, computed once per architecture for both vkdnw scores."""
+    return ctx.shared("vkdnw", lambda: _run_vkdnw(ctx))
+
+
+# The entropy of nine shares is at most log 9: H / (1 + log 9) < 1 never reaches the next
+# integer, so ordering by this value is ordering by (tensors, entropy) lexicographically.
+_ENTROPY_SCALE = 1.0 + math.log(9.0)
+
+
+@register(
+    "vkdnw_single",
+    family="vkdnw",
+    higher_is_better=True,
+    paper="VKDNW (Týbl & Neumann, CVPR 2025)",
+    description="the paper's VKDNW_single ranking: architectures ordered by their number of "
+    "parameter tensors, ties broken by vkdnw; value = tensors + vkdnw / (1 + log 9)",
+    source=SINGLE_SOURCE,
+)
+def vkdnw_single(ctx: ArchContext) -> tuple[float, dict[str, Any]]:
+    entropy, extra = _vkdnw_pass(ctx)
+    tensors = extra["parameter_tensors"]
+    return tensors + entropy / _ENTROPY_SCALE, {**extra, "vkdnw": entropy}
