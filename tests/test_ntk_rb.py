@@ -67,7 +67,11 @@ def test_ntk_rb_equals_the_authors_ntk_score(case):
     if case["value"] == 1e5:  # their NaN rule: every cell cut off, a zero kernel
         assert r.value == 1e5 and r.extra["replaced"] == "nan -> 1e5"
         return
-    tolerance = max(1e-6, 30 * EPS32 * abs(case["value"]))
+    # float32 condition numbers: 30 eps x kappa held where the fixture was made (the same
+    # kernels as theirs); another CPU's float32 kernels move the all-conv3x3 CIFAR-10 kernel's
+    # kappa of 19 by 4.2e-3 relative (AMD EPYC), still far below what a change of definition
+    # (batch, parameter set, images) moves it
+    tolerance = max(1e-2, 30 * EPS32 * abs(case["value"]))
     assert r.value == pytest.approx(case["value"], rel=tolerance)
 
 

@@ -31,8 +31,9 @@ TOL32 = {"ni": 1e-6, "ni_eta": 1e-5, "zen": 1e-5}
 # GraSP's two exact Hessian products in float32, double backward against forward-over-forward
 # (relative): they round differently, and this was the tolerance of the previous engine's
 # fused (forward-over-forward) against standalone (double backward) grasp. Measured worst
-# 7.4e-4 on the architectures of benchmarks/fused_precision.py (batch 64).
-GRASP_METHODS_TOL = 5e-3
+# 7.4e-4 on the architectures of benchmarks/fused_precision.py (batch 64) on the machine that
+# set it; 9.9e-3 on an AMD EPYC (architecture 14186), whose float32 kernels round otherwise.
+GRASP_METHODS_TOL = 2e-2
 
 # float32 (fused) against float64 on the same weights and batch: the precision a user gets.
 # Bounds are about twice the worst error measured on these nine architectures (shared CIFAR-10
@@ -53,6 +54,10 @@ TOL_VS_FLOAT64 = {
     # issue 23 (measured worst on the nine: 1.1e-8, 4.9e-7, 2.4e-5, 1.9e-5; linear_regions
     # counted the same patterns in both dtypes on all nine)
     "az_expressivity": 2e-8, "az_progressivity": 1e-6, "az_trainability": 5e-5, "vkdnw": 4e-5,
+    # swap counts sign patterns: exact on the machine that measured the above, but on an AMD
+    # EPYC one pre-activation within float32 rounding of zero flips on architecture 2221
+    # (1.9e-5); the fixture test of tests/test_modern_proxies.py allows 1e-4 for the same reason
+    "swap": 1e-4, "swap_reg": 1e-4,
     "vkdnw_single": 4e-5,
 }
 
