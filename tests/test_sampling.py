@@ -13,6 +13,7 @@ from zeroshot_nas.spaces import nb201
 from zeroshot_nas.spaces.sampling import (
     _rank_based_codes,
     rank_based_probability,
+    rank_based_reachable,
     rank_based_sample,
     sample_architectures,
 )
@@ -27,7 +28,7 @@ def test_rank_based_probabilities_sum_to_one_over_the_cells_with_a_path():
     # its four paths are all the input-to-output paths of the cell, so it draws exactly the
     # cells that have one: 15,625 - 341 cut-off cells
     assert [p > 0 for p in probs] == [nb201.has_path(a) for a in archs]
-    assert int((probs > 0).sum()) == 15_284
+    assert int((probs > 0).sum()) == 15_284 == rank_based_reachable()
 
 
 def test_rank_based_probability_hand_computed():
@@ -78,6 +79,11 @@ def _tiny(**experiment) -> dict:
 def test_rank_based_sampler_is_refused_outside_an_nb201_sample(experiment):
     with pytest.raises(ConfigError, match=r"'experiments\.tiny\.sampler'"):
         validate_config(_tiny(sampler="rank-based-authors", **experiment), SCHEMA)
+
+
+def test_a_sample_larger_than_the_sampler_can_draw_is_refused_at_validation():
+    with pytest.raises(ConfigError, match=r"'experiments\.tiny\.n_archs'.*can draw 15,284"):
+        validate_config(_tiny(sampler="rank-based-authors", n_archs=15_285), SCHEMA)
 
 
 def test_sampler_changes_the_sample_settings_only_when_not_uniform():

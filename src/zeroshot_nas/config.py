@@ -180,7 +180,12 @@ NB101_TABLE_SIZES = {"mlfe": 846, "naslib": 292}
 
 
 def space_size(experiment: dict) -> int:
-    """Architectures an experiment can sample: its space's, or its nb101 table's."""
+    """Architectures an experiment can sample: its space's, its nb101 table's, or the cells
+    the rank-based authors' sampler can draw."""
+    if experiment.get("sampler", "uniform") != "uniform":
+        from zeroshot_nas.spaces.sampling import rank_based_reachable
+
+        return rank_based_reachable()
     if experiment["space"] == "nb101":
         return NB101_TABLE_SIZES[experiment["nb101_table"]]
     return SPACE_SIZES[experiment["space"]]
@@ -225,6 +230,9 @@ def _check_experiment(config: dict, name: str, e: dict) -> None:
                               f"labelled ones (give your own images in data.images.{dataset})")
     size = space_size(e)
     if e["n_archs"] != "all" and e["n_archs"] > size:
+        if e["sampler"] != "uniform":
+            raise ConfigError(f"config key '{key}.n_archs': {e['n_archs']} architectures "
+                              f"requested, but the {e['sampler']} sampler can draw {size:,}")
         where = f"{e['space']} ({e['nb101_table']} table)" if e["space"] == "nb101" \
             else e["space"]
         raise ConfigError(f"config key '{key}.n_archs': {e['n_archs']} architectures requested, "

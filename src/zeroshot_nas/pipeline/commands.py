@@ -52,14 +52,11 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device
     from zeroshot_nas.scoring import cached_entries, run_batch
     from zeroshot_nas.spaces import arch_id
-    from zeroshot_nas.spaces.sampling import sample_architectures
+    from zeroshot_nas.spaces.sampling import sample_from_settings
 
     e = config["experiments"][name]
     now = time.time() if now is None else now
-    sample = sample_settings(e)
-    archs = [arch_id(e["space"], a) for a in
-             sample_architectures(sample["space"], sample["n_archs"], sample["seed"],
-                                  sample.get("table"), sample.get("sampler", "uniform"))]
+    archs = [arch_id(e["space"], a) for a in sample_from_settings(sample_settings(e))]
     names = experiment_proxies(e)
     rows = []
     for dataset in e["datasets"]:

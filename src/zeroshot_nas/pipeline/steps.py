@@ -113,11 +113,10 @@ def prepare_images(smk: Any) -> None:
 
 # --------------------------------------------------------------------- scoring
 def sample_archs(smk: Any) -> None:
-    from zeroshot_nas.spaces.sampling import sample_architectures
+    from zeroshot_nas.spaces.sampling import sample_from_settings
 
     sample = smk.params.sample
-    archs = sample_architectures(sample["space"], sample["n_archs"], sample["seed"],
-                                 sample.get("table"), sample.get("sampler", "uniform"))
+    archs = sample_from_settings(sample)
     io.write_text(smk.output[0], "\n".join(archs) + "\n")
     log.info("sampled %d %s architectures", len(archs), sample["space"])
 

@@ -74,7 +74,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 print(f"{'':17s} heavy: left out of 'all' (name it to score it)")
     heavy = [spec.name for spec in REGISTRY.values() if spec.heavy]
     if heavy:
-        print(f"\nheavy, left out of 'all' (name them, e.g. [all, {heavy[0]}]): "
+        print(f"\nLeft out of 'all' as heavy (name them, e.g. [all, {heavy[0]}]): "
               f"{', '.join(heavy)}")
     print("\ncombined over the architectures compared (added by the statistics):")
     for combo in combinations().values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,15 @@ def rank_based_probability(arch: str) -> float:
     return total
 
 
+@lru_cache(maxsize=1)
+def rank_based_reachable() -> int:
+    """How many NB201 cells the rank-based authors' sampler can draw: its four paths are all
+    the input-to-output paths of the cell, so the cells with a path (15,284)."""
+    from zeroshot_nas.spaces import nb201
+
+    return sum(nb201.has_path(a) for a in nb201.all_archs())
+
+
 def _rank_based_codes(rng: np.random.Generator, size: int) -> np.ndarray:
     """``size`` codes of the rank-based authors' sampler, as op indices (size x 6)."""
     ops = rng.integers(0, 5, size=(size, 6))
@@ -49,7 +59,7 @@ def rank_based_sample(n_archs: int, seed: int) -> list[str]:
     replacement from the same distribution."""
     from zeroshot_nas.spaces import nb201
 
-    reachable = sum(rank_based_probability(a) > 0 for a in nb201.all_archs())
+    reachable = rank_based_reachable()
     if not 1 <= n_archs <= reachable:
         raise ValueError(f"n_archs must be between 1 and {reachable} for the rank-based "
                          f"authors' sampler (it never draws the other NB201 cells), got {n_archs}")
@@ -94,6 +104,13 @@ def sample_architectures(space: str, n_archs: int | str, seed: int,
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(archs), size=n, replace=False)
     return [archs[i] for i in chosen]
+
+
+def sample_from_settings(sample: dict) -> list[str]:
+    """The sample that ``pipeline.plan.sample_settings`` describes (table and sampler only
+    where they are not the defaults)."""
+    return sample_architectures(sample["space"], sample["n_archs"], sample["seed"],
+                                sample.get("table"), sample.get("sampler", UNIFORM))
 
 
 def read_archs(path: str | Path) -> list[str]:
