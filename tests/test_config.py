@@ -10,7 +10,10 @@ import yaml
 from conftest import REPO_ROOT, SHARED_DATA
 
 from zeroshot_nas.config import ConfigError, experiment_proxies, image_source, validate_config
+from zeroshot_nas.data.freerea_scores import DATASETS as FREEREA_DATASETS
+from zeroshot_nas.pipeline.plan import PROTOCOL_KEYS
 from zeroshot_nas.proxies import REGISTRY, discover, resolve_names
+from zeroshot_nas.stats.crosscheck import PAIRS
 
 SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -137,6 +140,32 @@ def test_rb_preset_scores_the_whole_space_and_the_authors_ntk_on_a_sample():
     assert {"grasp", "ntk", "ntk_rb"} <= set(experiment_proxies(sample))
     assert config["report_experiment"] == "rb-space"
     assert config["stats"]["seed_aggregation"] == "mean" and config["stats"]["require_path"]
+
+
+def test_every_preset_this_machine_can_run_is_valid():
+    # paper/full need an ImageNet16 batch of 256 and nats-sss the official archive (tested above
+    # and in test_nats_archive); every other preset must validate as shipped.
+    needs_user_data = {"paper.yaml", "full.yaml", "nats-sss.yaml"}
+    presets = sorted((REPO_ROOT / "workflow" / "presets").glob("*.yaml"))
+    runnable = [p for p in presets if p.name not in needs_user_data]
+    assert {"freerea-space.yaml", "nb101.yaml", "rb-cpu.yaml"} <= {p.name for p in runnable}
+    for preset in runnable:
+        validate_config(yaml.safe_load(preset.read_text()), SCHEMA)
+
+
+def test_freerea_preset_scores_the_whole_space_with_rb_spaces_protocol():
+    presets = REPO_ROOT / "workflow" / "presets"
+    freerea = validate_config(yaml.safe_load((presets / "freerea-space.yaml").read_text()),
+                              SCHEMA)
+    rb = validate_config(yaml.safe_load((presets / "rb-cpu.yaml").read_text()), SCHEMA)
+    ours, rb_space = freerea["experiments"]["freerea-space"], rb["experiments"]["rb-space"]
+    assert ours["n_archs"] == "all" and freerea["stats"]["freerea_check"]
+    assert set(PAIRS.values()) == set(ours["proxies"])
+    assert set(ours["datasets"]) == set(FREEREA_DATASETS)
+    # the same protocol and a seed rb-space scores: rb-space reuses this run's cache
+    assert {k: ours[k] for k in PROTOCOL_KEYS} == {k: rb_space[k] for k in PROTOCOL_KEYS}
+    assert set(ours["seeds"]) <= set(rb_space["seeds"])
+    assert set(PAIRS.values()) <= set(rb_space["proxies"])
 
 
 def test_validation_does_not_modify_the_input():
