@@ -5,7 +5,9 @@ every architecture on its own batch of 128 training images, drawn by a shuffled 
 RandomCrop(32, padding 4) and a horizontal flip; the pipeline scores every architecture on one
 fixed, unaugmented batch of 64. This script scores the same architectures with our ``gradsign``
 under three batch protocols, one initialisation each (seed 0), and prints Spearman's rho with
-CIFAR-10 test accuracy (200 epochs) with a 95% percentile bootstrap interval:
+CIFAR-10 test accuracy (200 epochs) with a 95% percentile bootstrap interval, and against the
+validation accuracy (``valid_acc``: NAS-Bench-201's ``cifar10-valid`` networks, trained on the
+25k train split; GradSign's ``build.py`` reads the test accuracy of these same networks):
 
 * ``fixed-64``: the pipeline's batch (``draw_batch(..., 64, seed 0)``);
 * ``fixed-128``: one fixed batch of 128, no augmentation;
@@ -75,6 +77,17 @@ def spearman_interval(score: np.ndarray, acc: np.ndarray, resamples: int = 1000)
     return float(rho), float(low), float(high)
 
 
+ARMS = ("fixed-64", "fixed-128", "fresh-128-aug")
+
+
+def arm_batches(name: str, npz: str, n_archs: int):
+    """The batch each architecture is scored on under protocol ``name`` (see the docstring)."""
+    if name == "fresh-128-aug":
+        return fresh_batches(npz, n_archs, 128, seed=42)
+    size = 64 if name == "fixed-64" else 128
+    return [tuple(map(torch.as_tensor, draw_batch(npz, "cifar10", size, 0)))] * n_archs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", required=True, help="prepared cifar10 images (.npz)")
@@ -82,25 +95,25 @@ def main() -> None:
     parser.add_argument("--archs", type=int, default=100)
     parser.add_argument("--sample-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
+    parser.add_argument("--out", help="CSV of every architecture's value per arm")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     archs = sample_architectures("nb201", args.archs, args.sample_seed)  # modern-cifar10's
     table = pd.read_parquet(args.benchmark)
-    acc = table[table["dataset"] == "cifar10"].set_index("arch").loc[archs, "test_acc"]
-    arms = {
-        "fixed-64": [tuple(map(torch.as_tensor, draw_batch(args.images, "cifar10", 64, 0)))]
-        * len(archs),
-        "fixed-128": [tuple(map(torch.as_tensor, draw_batch(args.images, "cifar10", 128, 0)))]
-        * len(archs),
-        "fresh-128-aug": fresh_batches(args.images, len(archs), 128, seed=42),
-    }
-    sizes = {"fixed-64": 64, "fixed-128": 128, "fresh-128-aug": 128}
-    report = {}
-    for name, batches in arms.items():
-        values = np.asarray(gradsign_values(archs, batches, sizes[name]))
-        rho, low, high = spearman_interval(values, acc.to_numpy())
-        report[name] = {"spearman": round(rho, 3), "ci95": [round(low, 3), round(high, 3)]}
+    rows = table[table["dataset"] == "cifar10"].set_index("arch").loc[archs]
+    report, values = {}, {}
+    for name in args.arms:
+        size = 64 if name == "fixed-64" else 128
+        values[name] = np.asarray(gradsign_values(archs, arm_batches(name, args.images, len(archs)),
+                                                  size))
+        report[name] = {}
+        for key in ("test_acc", "valid_acc"):
+            rho, low, high = spearman_interval(values[name], rows[key].to_numpy())
+            report[name][key] = {"spearman": round(rho, 3), "ci95": [round(low, 3), round(high, 3)]}
         print(name, report[name], flush=True)
+    if args.out:
+        pd.DataFrame(values, index=pd.Index(archs, name="arch")).to_csv(args.out)
     print(json.dumps({"archs": len(archs), "sample_seed": args.sample_seed, **report}, indent=1))
 
 

@@ -280,3 +280,21 @@ def test_the_caption_says_how_seeds_were_combined_and_what_was_dropped(tiny_run)
     seeded = compare.compare_caption(stats["comparison"], list(DATASETS), {}, summary, False)
     assert ("scoring seeds 0, 1, 2, combined per architecture before ranking "
             "(stats.seed_aggregation: mean_finite)") in seeded
+
+
+def test_a_log_time_axis_under_two_decades_labels_few_plain_ticks():
+    import matplotlib.pyplot as plt
+
+    from zeroshot_nas.plots import style
+
+    fig, ax = plt.subplots()
+    ax.plot([0.02, 0.3], [0, 1])
+    ax.set_xscale("log")
+    style.readable_log_axis(ax.xaxis)
+    fig.canvas.draw()
+    low, high = ax.get_xlim()
+    shown = [t.get_text() for t in ax.xaxis.get_majorticklabels()
+             if low <= t.get_position()[0] <= high]
+    assert shown == ["0.02", "0.05", "0.1", "0.2"]
+    assert not any(t.get_text() for t in ax.xaxis.get_minorticklabels())
+    plt.close(fig)

@@ -97,6 +97,7 @@ def _time_panel(ax, table: pd.DataFrame, y: np.ndarray, order: list[str],
     log = style.spans_decades(values[np.isfinite(values)], 10)
     if log:
         ax.set_xscale("log")
+        style.readable_log_axis(ax.xaxis)
     else:
         _from_zero(ax, table["seconds"])
     ax.set_title("time")

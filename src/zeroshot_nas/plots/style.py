@@ -85,6 +85,17 @@ def spans_decades(values, factor: float = 100.0) -> bool:
     return bool(v.size) and bool(v.min() > 0) and float(v.max() / v.min()) > factor
 
 
+def readable_log_axis(axis) -> None:
+    """Ticks at 1, 2 and 5 times each power of ten, written as plain numbers, and no labels on
+    the minor ticks: over less than two decades matplotlib labels every minor tick in
+    scientific notation, and the labels run into each other."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def dodge(i: int, n: int, width: float = 0.7) -> float:
     """Offset of the ``i``-th of ``n`` series around a category, so markers do not overlap."""
     return (i - (n - 1) / 2) * (width / max(n, 1))
