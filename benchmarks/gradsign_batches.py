@@ -28,12 +28,12 @@ import json
 import numpy as np
 import pandas as pd
 import torch
-from scipy.stats import spearmanr
 
 from zeroshot_nas.data.images import draw_batch, load_sample, normalise
 from zeroshot_nas.proxies import Protocol
 from zeroshot_nas.proxies.runner import score_architecture
 from zeroshot_nas.spaces.sampling import sample_architectures
+from zeroshot_nas.stats.bootstrap import bootstrap_correlation
 
 
 def crop_and_flip(x: np.ndarray, rng: np.random.Generator, pad: int = 4) -> np.ndarray:
@@ -68,24 +68,15 @@ def gradsign_values(archs: list[str], batches, batch_size: int) -> list[float]:
     return values
 
 
-def spearman_interval(score: np.ndarray, acc: np.ndarray, resamples: int = 1000):
-    rng = np.random.default_rng(0)
-    rho = spearmanr(score, acc).statistic
-    boot = [spearmanr(score[i], acc[i]).statistic
-            for i in (rng.integers(0, len(acc), len(acc)) for _ in range(resamples))]
-    low, high = np.nanpercentile(boot, [2.5, 97.5])
-    return float(rho), float(low), float(high)
-
-
-ARMS = ("fixed-64", "fixed-128", "fresh-128-aug")
+# protocol -> batch size
+ARMS = {"fixed-64": 64, "fixed-128": 128, "fresh-128-aug": 128}
 
 
 def arm_batches(name: str, npz: str, n_archs: int):
     """The batch each architecture is scored on under protocol ``name`` (see the docstring)."""
     if name == "fresh-128-aug":
-        return fresh_batches(npz, n_archs, 128, seed=42)
-    size = 64 if name == "fixed-64" else 128
-    return [tuple(map(torch.as_tensor, draw_batch(npz, "cifar10", size, 0)))] * n_archs
+        return fresh_batches(npz, n_archs, ARMS[name], seed=42)
+    return [tuple(map(torch.as_tensor, draw_batch(npz, "cifar10", ARMS[name], 0)))] * n_archs
 
 
 def main() -> None:
@@ -104,12 +95,11 @@ def main() -> None:
     rows = table[table["dataset"] == "cifar10"].set_index("arch").loc[archs]
     report, values = {}, {}
     for name in args.arms:
-        size = 64 if name == "fixed-64" else 128
         values[name] = np.asarray(gradsign_values(archs, arm_batches(name, args.images, len(archs)),
-                                                  size))
+                                                  ARMS[name]))
         report[name] = {}
         for key in ("test_acc", "valid_acc"):
-            rho, low, high = spearman_interval(values[name], rows[key].to_numpy())
+            rho, low, high = bootstrap_correlation(values[name], rows[key].to_numpy(), "spearman")
             report[name][key] = {"spearman": round(rho, 3), "ci95": [round(low, 3), round(high, 3)]}
         print(name, report[name], flush=True)
     if args.out:
