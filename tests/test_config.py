@@ -168,6 +168,22 @@ def test_freerea_preset_scores_the_whole_space_with_rb_spaces_protocol():
     assert set(PAIRS.values()) <= set(rb_space["proxies"])
 
 
+def test_modern_paper_preset_scores_paper_cpus_sample_with_its_protocol():
+    presets = REPO_ROOT / "workflow" / "presets"
+    modern = validate_config(yaml.safe_load((presets / "modern-paper.yaml").read_text()), SCHEMA)
+    paper = validate_config(yaml.safe_load((presets / "paper-cpu.yaml").read_text()), SCHEMA)
+    ours, paper_cpu = modern["experiments"]["modern-paper"], paper["experiments"]["paper-cpu"]
+    # the same architectures (a sample is named by its size and seed) and the same protocol:
+    # each run reuses the other's cached scores
+    sample = ("space", "datasets", "n_archs", "sample_seed", "sampler", "seeds")
+    assert {k: ours[k] for k in sample} == {k: paper_cpu[k] for k in sample}
+    assert {k: ours[k] for k in PROTOCOL_KEYS} == {k: paper_cpu[k] for k in PROTOCOL_KEYS}
+    assert set(ours["proxies"]) <= set(paper_cpu["proxies"])
+    new_scores = {"zico", "meco", "swap", "swap_reg", "gradsign", "linear_regions",
+                  "az_expressivity", "az_progressivity", "az_trainability", "vkdnw"}
+    assert new_scores <= set(ours["proxies"])
+
+
 def test_validation_does_not_modify_the_input():
     config = tiny()
     before = copy.deepcopy(config)

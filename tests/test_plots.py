@@ -243,3 +243,18 @@ def test_wpjs_evidence_on_real_scores(tmp_path):
     caption = res.paths[2].read_text()
     # the definitions divide by N: WPJS falls as more tensors are used
     assert "rho(N, WPJS) = -" in caption and "factor 1/N" in caption
+
+
+def test_correlation_interval_panels_label_five_plain_ticks():
+    import matplotlib.pyplot as plt
+
+    from zeroshot_nas.plots.correlations import _interval_panel
+
+    fig, ax = plt.subplots(figsize=(3.5, 2))
+    _interval_panel(ax, {}, {"naswot": "NASWOT"}, ["cifar10"], "kendall", {})
+    fig.canvas.draw()
+    # nine labels at 0.25 steps ran together in a 3.5-inch panel
+    assert [t.get_text() for t in ax.xaxis.get_majorticklabels()] == ["−1", "−0.5", "0", "0.5",
+                                                                       "1"]
+    assert not any(t.get_text() for t in ax.xaxis.get_minorticklabels())
+    plt.close(fig)
