@@ -16,6 +16,12 @@ from zeroshot_nas.proxies import REGISTRY, discover, resolve_names
 from zeroshot_nas.stats.crosscheck import PAIRS
 
 SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+PRESETS = REPO_ROOT / "workflow" / "presets"
+
+
+def valid_preset(name: str) -> dict:
+    """The shipped preset ``name`` after validation (defaults filled in)."""
+    return validate_config(yaml.safe_load((PRESETS / name).read_text(encoding="utf-8")), SCHEMA)
 
 
 def tiny() -> dict:
@@ -125,13 +131,13 @@ def test_missing_user_images_are_rejected_before_any_job(images, key, fragment):
 
 def test_presets_needing_imagenet16_say_what_to_download():
     for preset in ("paper.yaml", "full.yaml"):
-        config = yaml.safe_load((REPO_ROOT / "workflow" / "presets" / preset).read_text())
+        config = yaml.safe_load((PRESETS / preset).read_text())
         with pytest.raises(ConfigError, match="data/imagenet16 holds no ImageNet16 batch"):
             validate_config(config, SCHEMA)
 
 
 def test_rb_preset_scores_the_whole_space_and_the_authors_ntk_on_a_sample():
-    preset = yaml.safe_load((REPO_ROOT / "workflow" / "presets" / "rb-cpu.yaml").read_text())
+    preset = yaml.safe_load((PRESETS / "rb-cpu.yaml").read_text())
     config = validate_config(preset, SCHEMA)
     space, sample = config["experiments"]["rb-space"], config["experiments"]["rb-sample"]
     assert space["n_archs"] == "all" and space["seeds"] == [0, 1, 2]
@@ -146,18 +152,14 @@ def test_every_preset_this_machine_can_run_is_valid():
     # paper/full need an ImageNet16 batch of 256 and nats-sss the official archive (tested above
     # and in test_nats_archive); every other preset must validate as shipped.
     needs_user_data = {"paper.yaml", "full.yaml", "nats-sss.yaml"}
-    presets = sorted((REPO_ROOT / "workflow" / "presets").glob("*.yaml"))
-    runnable = [p for p in presets if p.name not in needs_user_data]
-    assert {"freerea-space.yaml", "nb101.yaml", "rb-cpu.yaml"} <= {p.name for p in runnable}
+    runnable = [p.name for p in sorted(PRESETS.glob("*.yaml")) if p.name not in needs_user_data]
+    assert {"freerea-space.yaml", "nb101.yaml", "rb-cpu.yaml"} <= set(runnable)
     for preset in runnable:
-        validate_config(yaml.safe_load(preset.read_text()), SCHEMA)
+        valid_preset(preset)
 
 
 def test_freerea_preset_scores_the_whole_space_with_rb_spaces_protocol():
-    presets = REPO_ROOT / "workflow" / "presets"
-    freerea = validate_config(yaml.safe_load((presets / "freerea-space.yaml").read_text()),
-                              SCHEMA)
-    rb = validate_config(yaml.safe_load((presets / "rb-cpu.yaml").read_text()), SCHEMA)
+    freerea, rb = valid_preset("freerea-space.yaml"), valid_preset("rb-cpu.yaml")
     ours, rb_space = freerea["experiments"]["freerea-space"], rb["experiments"]["rb-space"]
     assert ours["n_archs"] == "all" and freerea["stats"]["freerea_check"]
     assert set(PAIRS.values()) == set(ours["proxies"])
@@ -169,9 +171,7 @@ def test_freerea_preset_scores_the_whole_space_with_rb_spaces_protocol():
 
 
 def test_modern_paper_preset_scores_paper_cpus_sample_with_its_protocol():
-    presets = REPO_ROOT / "workflow" / "presets"
-    modern = validate_config(yaml.safe_load((presets / "modern-paper.yaml").read_text()), SCHEMA)
-    paper = validate_config(yaml.safe_load((presets / "paper-cpu.yaml").read_text()), SCHEMA)
+    modern, paper = valid_preset("modern-paper.yaml"), valid_preset("paper-cpu.yaml")
     ours, paper_cpu = modern["experiments"]["modern-paper"], paper["experiments"]["paper-cpu"]
     # the same architectures (a sample is named by its size and seed) and the same protocol:
     # each run reuses the other's cached scores
