@@ -457,3 +457,44 @@ def test_avg_pool_op_equals_torch_pooling_forward_and_backward() -> None:
         (out_a * weights).sum().backward()
         (out_b * weights).sum().backward()
         torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=16 * torch.finfo(dtype).eps)
+
+
+def test_avg_pool_op_sends_its_gradient_back_channels_last_and_differentiates_twice() -> None:
+    # The pooling's backward runs its fast channels_last kernel only when the gradient it
+    # receives is channels_last; GraSP differentiates that backward again, and the
+    # forward-over-forward Hessian product runs it in nested forward mode: all must equal
+    # plain NCHW pooling.
+    from torch.func import jvp
+
+    reference = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+    op = modules.AvgPool3x3()
+    seeded = torch.Generator().manual_seed(2)
+    x = torch.randn(3, 5, 8, 6, dtype=torch.float64, generator=seeded)
+    w = torch.randn(3, 5, 8, 6, dtype=torch.float64, generator=seeded)
+    v = torch.randn(3, 5, 8, 6, dtype=torch.float64, generator=seeded)
+    xi = x.clone().requires_grad_(True)
+    out = op(xi)
+    pooling_backward = out.grad_fn.next_functions[0][0]
+    assert "AvgPool2D" in pooling_backward.name()
+    arriving: list[torch.Tensor] = []
+    pooling_backward.register_prehook(lambda grads: arriving.append(grads[0]))
+    out.backward(w)
+    assert arriving[0].is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(arriving[0], w)
+
+    second = []
+    for pool in (op, reference):
+        xi, wi = x.clone().requires_grad_(True), w.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(pool(xi), xi, wi, create_graph=True)
+        second.append(torch.autograd.grad((g * v).sum(), wi)[0])
+    torch.testing.assert_close(second[0], second[1], rtol=0, atol=16 * torch.finfo(x.dtype).eps)
+    def mixed(pool: nn.Module) -> torch.Tensor:
+        # d/ds d/dt of Σ pool((x + s·w + t·v)²)²: nested forward mode, as GraSP's memory-bound
+        # Hessian product runs the network
+        def along_v(point: torch.Tensor) -> torch.Tensor:
+            return jvp(lambda y: (pool(y * y) ** 2).sum(), (point,), (v,))[1]
+
+        with torch.no_grad():
+            return jvp(along_v, (x,), (w,))[1]
+
+    torch.testing.assert_close(mixed(op), mixed(reference), rtol=1e-12, atol=0)
