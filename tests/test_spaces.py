@@ -463,8 +463,9 @@ def test_avg_pool_op_sends_its_gradient_back_channels_last_and_differentiates_tw
     # The pooling's backward runs its fast channels_last kernel only when the gradient it
     # receives is channels_last; GraSP differentiates that backward again, and the
     # forward-over-forward Hessian product runs it in nested forward mode: all must equal
-    # plain NCHW pooling.
-    from torch.func import jvp
+    # plain NCHW pooling; so must torch.func's reverse-mode transforms (jacrev vmaps the
+    # backward, where no channels_last tensor can exist).
+    from torch.func import grad, jacrev, jvp
 
     reference = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
     op = modules.AvgPool3x3()
@@ -488,6 +489,7 @@ def test_avg_pool_op_sends_its_gradient_back_channels_last_and_differentiates_tw
         (g,) = torch.autograd.grad(pool(xi), xi, wi, create_graph=True)
         second.append(torch.autograd.grad((g * v).sum(), wi)[0])
     torch.testing.assert_close(second[0], second[1], rtol=0, atol=16 * torch.finfo(x.dtype).eps)
+
     def mixed(pool: nn.Module) -> torch.Tensor:
         # d/ds d/dt of Σ pool((x + s·w + t·v)²)²: nested forward mode, as GraSP's memory-bound
         # Hessian product runs the network
@@ -498,3 +500,7 @@ def test_avg_pool_op_sends_its_gradient_back_channels_last_and_differentiates_tw
             return jvp(along_v, (x,), (w,))[1]
 
     torch.testing.assert_close(mixed(op), mixed(reference), rtol=1e-12, atol=0)
+    torch.testing.assert_close(grad(lambda t: op(t).pow(3).sum())(x),
+                               grad(lambda t: reference(t).pow(3).sum())(x), rtol=1e-12, atol=0)
+    torch.testing.assert_close(jacrev(lambda t: op(t).sum((1, 2, 3)))(x),
+                               jacrev(lambda t: reference(t).sum((1, 2, 3)))(x), rtol=0, atol=0)

@@ -68,7 +68,12 @@ class Conv1x1BN(nn.Module):
 
 
 def _channels_last(grad: torch.Tensor) -> torch.Tensor:
-    return grad.contiguous(memory_format=torch.channels_last)
+    try:
+        return grad.contiguous(memory_format=torch.channels_last)
+    except RuntimeError:
+        # torch.func's vmap (jacrev, per-sample gradients) holds no channels_last tensor:
+        # the gradient goes on as it is, same values, the slower kernel
+        return grad
 
 
 class AvgPool3x3(nn.AvgPool2d):
