@@ -70,7 +70,9 @@ class Conv1x1BN(nn.Module):
 def _channels_last(grad: torch.Tensor) -> torch.Tensor:
     try:
         return grad.contiguous(memory_format=torch.channels_last)
-    except RuntimeError:
+    except RuntimeError as err:
+        if "vmap" not in str(err):
+            raise
         # torch.func's vmap (jacrev, per-sample gradients) holds no channels_last tensor:
         # the gradient goes on as it is, same values, the slower kernel
         return grad
@@ -96,9 +98,8 @@ class AvgPool3x3(nn.AvgPool2d):
             pooled = super().forward(x.contiguous(memory_format=torch.channels_last))
             out = pooled.contiguous()
             if out.requires_grad:
-                # The gradient goes back channels_last too (it passes the copy unchanged):
-                # an NCHW gradient into the channels_last pooling takes PyTorch's slow
-                # mixed-layout backward, 7-15x slower on CPU, with bit-identical results.
+                # the copy passes the gradient on unchanged: it reaches the pooling
+                # channels_last (an NCHW one takes PyTorch's slow mixed-layout backward)
                 out.register_hook(_channels_last)
             return out
         return super().forward(x)
