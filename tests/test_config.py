@@ -137,8 +137,7 @@ def test_presets_needing_imagenet16_say_what_to_download():
 
 
 def test_rb_preset_scores_the_whole_space_and_the_authors_ntk_on_a_sample():
-    preset = yaml.safe_load((PRESETS / "rb-cpu.yaml").read_text())
-    config = validate_config(preset, SCHEMA)
+    config = valid_preset("rb-cpu.yaml")
     space, sample = config["experiments"]["rb-space"], config["experiments"]["rb-sample"]
     assert space["n_archs"] == "all" and space["seeds"] == [0, 1, 2]
     assert {"ni", "naswot", "logsynflow", "synflow", "snip", "fisher"} <= set(space["proxies"])
