@@ -298,3 +298,25 @@ def test_a_log_time_axis_under_two_decades_labels_few_plain_ticks():
     assert shown == ["0.02", "0.05", "0.1", "0.2"]
     assert not any(t.get_text() for t in ax.xaxis.get_minorticklabels())
     plt.close(fig)
+
+
+def test_a_log_time_axis_on_a_narrow_panel_labels_only_what_fits_without_overlap():
+    """The compare figure's time panel is about an inch wide: 1-2-5 labels over 0.015-0.23 s
+    ran into each other there ("0.050.1"); the locator thins them to what fits."""
+    import matplotlib.pyplot as plt
+
+    from zeroshot_nas.plots import style
+
+    fig, axes = plt.subplots(1, 5, figsize=(7.5, 2.5), constrained_layout=True)
+    ax = axes[-1]
+    ax.plot([0.015, 0.23], [0, 1], "o")
+    ax.set_xscale("log")
+    style.readable_log_axis(ax.xaxis)
+    fig.canvas.draw()
+    low, high = ax.get_xlim()
+    labels = [t for t in ax.xaxis.get_majorticklabels()
+              if low <= t.get_position()[0] <= high and t.get_text()]
+    assert [t.get_text() for t in labels] == ["0.03", "0.1"]
+    boxes = sorted((t.get_window_extent() for t in labels), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+    plt.close(fig)

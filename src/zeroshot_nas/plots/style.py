@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on cluster nodes or CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import Locator  # noqa: E402
 
 from zeroshot_nas.spaces.common import DATASET_TITLES  # noqa: E402
 
@@ -88,12 +89,59 @@ def spans_decades(values, factor: float = 100.0) -> bool:
 def readable_log_axis(axis) -> None:
     """Ticks at 1, 2 and 5 times each power of ten, written as plain numbers, and no labels on
     the minor ticks: over less than two decades matplotlib labels every minor tick in
-    scientific notation, and the labels run into each other."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    scientific notation, and the labels run into each other. Where the axis is too short for
+    1-2-5 labels (a narrow panel), 1-3 or the powers of ten alone (:class:`ReadableLogLocator`)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    axis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_locator(ReadableLogLocator())
     axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
     axis.set_minor_formatter(NullFormatter())
+
+
+def _log_ticks(vmin: float, vmax: float, subs: tuple[float, ...]) -> list[float]:
+    """``s · 10^e`` for every s in ``subs`` and every decade from below ``vmin`` to above
+    ``vmax`` (one tick past each end, so the axis can autoscale to them)."""
+    import math
+
+    low, high = math.floor(math.log10(vmin)) - 1, math.ceil(math.log10(vmax)) + 1
+    return [s * 10.0**e for e in range(low, high + 1) for s in subs]
+
+
+class ReadableLogLocator(Locator):
+    """Log ticks at 1-2-5, 1-3 or 1 times each power of ten: the densest of the three whose
+    labels fit along the axis (its length in the figure, at about LABEL_INCHES a label)."""
+
+    # Room one plain tick label ("0.05", "20") needs along the axis at the figure font size,
+    # with a gap to its neighbour.
+    LABEL_INCHES = 0.45
+    SUBS = ((1.0, 2.0, 5.0), (1.0, 3.0), (1.0,))
+
+    def __call__(self):
+        vmin, vmax = self.axis.get_view_interval()
+        return self.tick_values(vmin, vmax)
+
+    def tick_values(self, vmin: float, vmax: float):
+        from matplotlib.ticker import LogLocator
+
+        vmin, vmax = sorted((vmin, vmax))
+        if not (vmin > 0 and np.isfinite(vmax)):
+            return LogLocator(base=10.0).tick_values(vmin, vmax)
+        room = self._labels_that_fit()
+        for subs in self.SUBS:
+            ticks = _log_ticks(vmin, vmax, subs)
+            if sum(vmin <= t <= vmax for t in ticks) <= room:
+                return np.array(ticks)
+        return LogLocator(base=10.0, numticks=room + 1).tick_values(vmin, vmax)
+
+    def _labels_that_fit(self) -> int:
+        if self.axis is None or self.axis.axes is None:
+            return 12
+        ax = self.axis.axes
+        box = ax.get_position()
+        horizontal = self.axis.axis_name == "x"
+        inches = (box.width * ax.figure.get_figwidth() if horizontal
+                  else box.height * ax.figure.get_figheight())
+        return max(2, int(inches / self.LABEL_INCHES))
 
 
 def dodge(i: int, n: int, width: float = 0.7) -> float:
