@@ -1,0 +1,127 @@
+"""Protocol study: why ``vkdnw_single`` sits below VKDNW's printed NB201 Spearman, and why
+``vkdnw``'s entropy alone carries no signal in the pipeline.
+
+VKDNW's ``compute_nas_score`` (ondratybl/VKDNW@6901b65, ``NB201/ZeroShotProxy/
+compute_vkdnw_score.py``) re-initialises the network itself (``init_model(model,
+'kaiming_norm_fanin')``: Kaiming normal, fan_in, on Conv2d/Linear weights) and, as their NB201
+script runs it (``tss_general_.py``: vkdnw is not among its ``real_input_metrics``), scores a
+batch of Gaussian noise ``torch.randn(batch, 3, H, W)``. The pipeline scores the protocol's
+network (PyTorch's default init) on the real batch. This script scores the same architectures
+under the four combinations, one initialisation each (seed 0), batch 64, CIFAR-10:
+
+* ``default/real``: the pipeline's protocol;
+* ``kaiming/real``: ``Protocol(init="kaiming", kaiming_mode="fan_in")``, the real batch;
+* ``default/gaussian`` and ``kaiming/gaussian``: a standard normal batch of the same shape
+  (``torch.Generator`` seed 0) instead of the images, as their script.
+
+It prints Spearman's rho of ``vkdnw`` (the entropy) and ``vkdnw_single`` (the number of
+parameter tensors, ties broken by the entropy) with CIFAR-10 test accuracy, each with a 95%
+paired percentile bootstrap interval and its difference from ``default/real`` on the same
+resamples, and the entropy's mean Spearman within groups of equal tensor count (what breaks
+the ties).
+
+    python benchmarks/vkdnw_protocol.py --images data/images/cifar10.npz \\
+        --benchmark data/benchmarks/nb201.parquet --archs 100
+
+A study, not a test: it prints numbers and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy import stats
+
+from zeroshot_nas.data.images import draw_batch
+from zeroshot_nas.proxies import Protocol
+from zeroshot_nas.proxies.runner import score_architecture
+from zeroshot_nas.spaces.sampling import sample_architectures
+
+# arm -> (init, input)
+ARMS = {"default/real": ("default", "real"), "kaiming/real": ("kaiming", "real"),
+        "default/gaussian": ("default", "gaussian"), "kaiming/gaussian": ("kaiming", "gaussian")}
+SCORES = ("vkdnw", "vkdnw_single")
+
+
+def arm_values(archs: list[str], arm: str, images: str) -> pd.DataFrame:
+    """Both scores of every architecture under ``arm``, one row per architecture."""
+    init, source = ARMS[arm]
+    x, y = (torch.as_tensor(a) for a in draw_batch(images, "cifar10", 64, 0, labelled=True))
+    if source == "gaussian":
+        x = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    protocol = Protocol(batch_size=64, seed=0, init=init, kaiming_mode="fan_in")
+    rows = []
+    for arch in archs:
+        result = score_architecture("nb201", arch, "cifar10", (x, y), list(SCORES), protocol)
+        rows.append({r.score: r.value for r in result})
+    return pd.DataFrame(rows, index=pd.Index(archs, name="arch"))
+
+
+def paired_spearman(values: dict[str, np.ndarray], target: np.ndarray, reference: str,
+                    resamples: int = 1000) -> dict[str, tuple[float, ...]]:
+    """Per arm: (rho, low, high, rho − reference's rho, its low, its high), the intervals from
+    the same 95% percentile bootstrap resamples of the architectures for every arm."""
+    rng = np.random.default_rng(0)
+    picks = [rng.integers(0, len(target), len(target)) for _ in range(resamples)]
+
+    def rho(v: np.ndarray, i: np.ndarray | slice) -> float:
+        return float(stats.spearmanr(v[i], target[i])[0])
+
+    base = np.array([rho(values[reference], i) for i in picks])
+    out = {}
+    for arm, v in values.items():
+        boot = np.array([rho(v, i) for i in picks])
+        diff = boot - base
+        out[arm] = (rho(v, slice(None)), *np.nanpercentile(boot, [2.5, 97.5]),
+                    rho(v, slice(None)) - rho(values[reference], slice(None)),
+                    *np.nanpercentile(diff, [2.5, 97.5]))
+    return out
+
+
+def within_tensor_counts(entropy: np.ndarray, tensors: np.ndarray, target: np.ndarray,
+                         smallest: int = 8) -> tuple[float, int]:
+    """Mean Spearman of the entropy with the target inside each group of equal tensor count
+    (groups of at least ``smallest``), and the number of groups."""
+    rhos = [stats.spearmanr(entropy[tensors == t], target[tensors == t])[0]
+            for t in np.unique(tensors) if (tensors == t).sum() >= smallest]
+    return (float(np.nanmean(rhos)) if rhos else math.nan), len(rhos)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", required=True, help="prepared cifar10 images (.npz)")
+    parser.add_argument("--benchmark", required=True, help="data/benchmarks/nb201.parquet")
+    parser.add_argument("--archs", type=int, default=100)
+    parser.add_argument("--sample-seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", help="CSV of every architecture's values per arm")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    archs = sample_architectures("nb201", args.archs, args.sample_seed)  # modern-cifar10's
+    table = pd.read_parquet(args.benchmark)
+    target = table[table["dataset"] == "cifar10"].set_index("arch").loc[archs, "test_acc"]
+    frames = {arm: arm_values(archs, arm, args.images) for arm in ARMS}
+    if args.out:
+        pd.concat(frames, axis=1).to_csv(args.out)
+    tensors = np.floor(frames["default/real"]["vkdnw_single"].to_numpy())
+    print(f"{len(archs)} architectures (sample seed {args.sample_seed}), CIFAR-10 test accuracy;"
+          f" the tensor count alone: rho {stats.spearmanr(tensors, target)[0]:.3f}")
+    for score in SCORES:
+        values = {arm: f[score].to_numpy(dtype=float) for arm, f in frames.items()}
+        for arm, (r, lo, hi, d, dlo, dhi) in paired_spearman(
+                values, target.to_numpy(), "default/real").items():
+            print(f"{score:13s} {arm:17s} rho {r:.3f} [{lo:.3f}, {hi:.3f}]"
+                  f"  minus default/real {d:+.3f} [{dlo:+.3f}, {dhi:+.3f}]")
+    for arm, f in frames.items():
+        mean, groups = within_tensor_counts(f["vkdnw"].to_numpy(dtype=float), tensors,
+                                            target.to_numpy())
+        print(f"entropy within equal tensor counts, {arm}: mean rho {mean:.3f} "
+              f"({groups} groups of 8 or more)")
+
+
+if __name__ == "__main__":
+    main()
