@@ -3,6 +3,7 @@ figure as PNG + PDF + a caption text file."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -101,8 +102,6 @@ def readable_log_axis(axis) -> None:
 def _log_ticks(vmin: float, vmax: float, subs: tuple[float, ...]) -> list[float]:
     """``s · 10^e`` for every s in ``subs`` and every decade from below ``vmin`` to above
     ``vmax`` (one tick past each end, so the axis can autoscale to them)."""
-    import math
-
     low, high = math.floor(math.log10(vmin)) - 1, math.ceil(math.log10(vmax)) + 1
     return [s * 10.0**e for e in range(low, high + 1) for s in subs]
 
