@@ -45,6 +45,7 @@ from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import Protocol
 from zeroshot_nas.proxies.runner import score_architecture
 from zeroshot_nas.spaces.sampling import sample_architectures
+from zeroshot_nas.stats.bootstrap import rank_correlation_rows
 from zeroshot_nas.stats.core import log_rank_sum
 
 # arm -> (init, input)
@@ -66,7 +67,11 @@ def arm_values(archs: list[str], arm: str, study: str, dataset: str, images: str
     rows = []
     for arch in archs:
         result = score_architecture("nb201", arch, dataset, (x, y), list(SCORED[study]), protocol)
-        rows.append({r.score: r.value for r in result})
+        row = {r.score: r.value for r in result}
+        if "vkdnw_single" in row:
+            (single,) = (r for r in result if r.score == "vkdnw_single")
+            row["parameter_tensors"] = single.extra["parameter_tensors"]
+        rows.append(row)
     frame = pd.DataFrame(rows, index=pd.Index(archs, name="arch"))
     if study == "az_nas":
         parts = frame[list(SCORED["az_nas"])].to_numpy(dtype=float)
@@ -78,21 +83,15 @@ def paired_spearman(values: dict[str, np.ndarray], target: np.ndarray, reference
                     resamples: int = 1000) -> dict[str, tuple[float, ...]]:
     """Per arm: (rho, low, high, rho − reference's rho, its low, its high), the intervals from
     the same 95% percentile bootstrap resamples of the architectures for every arm."""
-    rng = np.random.default_rng(0)
-    picks = [rng.integers(0, len(target), len(target)) for _ in range(resamples)]
-
-    def rho(v: np.ndarray, i: np.ndarray | slice) -> float:
-        return float(stats.spearmanr(v[i], target[i])[0])
-
-    base = np.array([rho(values[reference], i) for i in picks])
-    out = {}
-    for arm, v in values.items():
-        boot = np.array([rho(v, i) for i in picks])
-        diff = boot - base
-        out[arm] = (rho(v, slice(None)), *np.nanpercentile(boot, [2.5, 97.5]),
-                    rho(v, slice(None)) - rho(values[reference], slice(None)),
-                    *np.nanpercentile(diff, [2.5, 97.5]))
-    return out
+    idx = np.random.default_rng(0).integers(0, len(target), size=(resamples, len(target)))
+    full = {arm: float(rank_correlation_rows(v[None, :], target[None, :], "spearman")[0])
+            for arm, v in values.items()}
+    boot = {arm: rank_correlation_rows(v[idx], target[idx], "spearman")
+            for arm, v in values.items()}
+    return {arm: (full[arm], *np.nanpercentile(boot[arm], [2.5, 97.5]),
+                  full[arm] - full[reference],
+                  *np.nanpercentile(boot[arm] - boot[reference], [2.5, 97.5]))
+            for arm in values}
 
 
 def within_tensor_counts(entropy: np.ndarray, tensors: np.ndarray, target: np.ndarray,
@@ -115,7 +114,7 @@ def print_spearman(frames: dict[str, pd.DataFrame], columns: list[str],
 
 
 def print_ties(frames: dict[str, pd.DataFrame], target: np.ndarray) -> None:
-    tensors = np.floor(frames["default/real"]["vkdnw_single"].to_numpy())
+    tensors = frames["default/real"]["parameter_tensors"].to_numpy()
     print(f"the tensor count alone: rho {stats.spearmanr(tensors, target)[0]:.3f}")
     for arm, f in frames.items():
         mean, groups = within_tensor_counts(f["vkdnw"].to_numpy(dtype=float), tensors, target)
@@ -144,7 +143,7 @@ def main() -> None:
         pd.concat(frames, axis=1).to_csv(args.out)
     print(f"{len(archs)} architectures (sample seed {args.sample_seed}), {args.dataset} "
           "test accuracy")
-    columns = list(frames["default/real"].columns.drop("flops", errors="ignore"))
+    columns = [c for c in frames["default/real"].columns if c not in ("flops", "parameter_tensors")]
     print_spearman(frames, columns, target.to_numpy())
     if args.score == "vkdnw":
         print_ties(frames, target.to_numpy())
