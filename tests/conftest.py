@@ -10,16 +10,34 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# ../shared/data beside the checkout; ZEROSHOT_NAS_SHARED_DATA points elsewhere (e.g. a GPU host).
-SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-MIRROR = SHARED_DATA / "mirror"
+
+
+def _locate_shared_data() -> tuple[Path, Path]:
+    """The real data the tests read: the download mirror and the image samples beside it.
+
+    ZEROSHOT_NAS_SHARED_DATA names the folder holding both (``mirror/``, ``images/``); else
+    ZEROSHOT_NAS_MIRROR, the variable a user sets for the pipeline, names the mirror and the
+    samples are its sibling ``images/``; else ``../shared/data`` beside the checkout.
+    """
+    shared = os.environ.get("ZEROSHOT_NAS_SHARED_DATA")
+    mirror = os.environ.get("ZEROSHOT_NAS_MIRROR")
+    if not shared and mirror and "://" not in mirror:
+        return Path(mirror).resolve().parent, Path(mirror).resolve()
+    root = Path(shared) if shared else REPO_ROOT.parent / "shared" / "data"
+    return root, root / "mirror"
+
+
+SHARED_DATA, MIRROR = _locate_shared_data()
 IMAGES = SHARED_DATA / "images"
+PAPERS = SHARED_DATA.parent / "papers"  # the four papers' texts, beside the data
+WHERE = ("set ZEROSHOT_NAS_MIRROR to the mirror folder (image samples in its sibling images/) "
+         "or ZEROSHOT_NAS_SHARED_DATA to the folder holding mirror/ and images/")
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not MIRROR.is_dir():
-        pytest.skip(f"real benchmark data not found at {SHARED_DATA} (../shared/data)")
+        pytest.skip(f"real benchmark data not found at {MIRROR} ({WHERE})")
     return SHARED_DATA
 
 

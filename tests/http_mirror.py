@@ -8,13 +8,13 @@
 Faults: ``NOT_FOUND`` (404), ``TRUNCATE`` (announces the full Content-Length, sends half the
 bytes, closes), ``CORRUPT`` (one byte changed in the middle), ``STALL`` (headers, then
 silence for ``stall_s`` seconds or until the server stops, then close). The default folder
-is the lab mirror (``$ZEROSHOT_NAS_SHARED_DATA/mirror``, else ``../shared/data/mirror``).
+is the tests' mirror (conftest.py's ``MIRROR``: ``$ZEROSHOT_NAS_SHARED_DATA/mirror``, else
+``$ZEROSHOT_NAS_MIRROR``, else ``../shared/data/mirror``).
 Leaving the ``with`` block stops the server and joins every thread it started.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -24,10 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# Same rule as conftest.py: ../shared/data beside the checkout unless the variable says.
-SHARED_DATA = Path(os.environ.get("ZEROSHOT_NAS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-MIRROR = SHARED_DATA / "mirror"
+from conftest import MIRROR
 
 NOT_FOUND = "404"
 TRUNCATE = "truncate"

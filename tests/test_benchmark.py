@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import SHARED_DATA
+from conftest import MIRROR, WHERE
 
 from zeroshot_nas import spaces
 from zeroshot_nas.data import benchmark
 from zeroshot_nas.data.benchmark import BenchmarkError, build_nb201_table, load_table
 from zeroshot_nas.data.sources import DownloadError, Source, load_registry
 
-MIRROR = SHARED_DATA / "mirror"
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
 
@@ -34,7 +33,7 @@ def registry() -> dict[str, Source]:
 @pytest.fixture(scope="module")
 def paths(registry: dict[str, Source]) -> dict[str, Path]:
     if not MIRROR.is_dir():
-        pytest.skip(f"real benchmark data not found at {SHARED_DATA} (../shared/data)")
+        pytest.skip(f"real benchmark data not found at {MIRROR} ({WHERE})")
     # The mirror has the download layout, so its files can be read in place.
     return {key: MIRROR / registry[key].relpath for key in benchmark.REQUIRED_KEYS}
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, SHARED_DATA
+from conftest import IMAGES, MIRROR, REPO_ROOT
 
 from zeroshot_nas.config import ConfigError, experiment_proxies, image_source, validate_config
 from zeroshot_nas.data.freerea_scores import DATASETS as FREEREA_DATASETS
@@ -217,8 +217,8 @@ def _dry_run(snakemake_exe, workdir, env, *args):
 
 def test_configfile_replaces_the_default_and_config_merges(tmp_path, snakemake_exe, clean_env):
     default = yaml.safe_load((REPO_ROOT / "config.yaml").read_text(encoding="utf-8"))
-    default["data"] = {"mirror": str(SHARED_DATA / "mirror"),
-                       "images": {"sample_dir": str(SHARED_DATA / "images")}}
+    default["data"] = {"mirror": str(MIRROR),
+                       "images": {"sample_dir": str(IMAGES)}}
     default["paper"] = {"build_pdf": False}  # paper/main.tex lives in the repo, not in tmp_path
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(default), encoding="utf-8")
     preset = tiny()

@@ -9,20 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import IMAGES, MIRROR, WHERE
 
 from zeroshot_nas import cli
 from zeroshot_nas.data import sources
 from zeroshot_nas.data.benchmark import load_table
 
-MIRROR = SHARED_DATA / "mirror"
-IMAGES = SHARED_DATA / "images"
-
 
 @pytest.fixture(scope="module")
 def mirror() -> Path:
     if not MIRROR.is_dir() or not IMAGES.is_dir():
-        pytest.skip(f"real benchmark data not found at {SHARED_DATA} (../shared/data)")
+        pytest.skip(f"real benchmark data not found at {MIRROR} or {IMAGES} ({WHERE})")
     return MIRROR
 
 

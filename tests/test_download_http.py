@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from http_mirror import CORRUPT, MIRROR, NOT_FOUND, SHARED_DATA, STALL, TRUNCATE, serve
+from conftest import IMAGES, WHERE
+from http_mirror import CORRUPT, MIRROR, NOT_FOUND, STALL, TRUNCATE, serve
 
 from zeroshot_nas.data import images, sources
 from zeroshot_nas.data.sources import DownloadError, download_plan, fetch, load_registry
@@ -44,7 +45,7 @@ def download_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def mirror() -> Path:
     if not MIRROR.is_dir():
-        pytest.skip(f"real benchmark data not found at {SHARED_DATA} (../shared/data)")
+        pytest.skip(f"real benchmark data not found at {MIRROR} ({WHERE})")
     return MIRROR
 
 
@@ -207,7 +208,7 @@ def test_download_plan_with_mirror_from_environment(
 
 def cifar10_samples(per_batch: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Real images for each official member, taken from the batch file they came from."""
-    path = SHARED_DATA / "images" / "cifar10.npz"
+    path = IMAGES / "cifar10.npz"
     if not path.is_file():
         pytest.skip(f"real CIFAR-10 sample images not found at {path}")
     with np.load(path) as data:

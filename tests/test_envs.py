@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, SHARED_DATA
+from conftest import IMAGES, MIRROR, REPO_ROOT
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
@@ -118,8 +118,8 @@ def load_rules(tmp_path: Path):
     )
 
     config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
-    config["data"]["mirror"] = str(SHARED_DATA / "mirror")
-    config["data"]["images"]["sample_dir"] = str(SHARED_DATA / "images")
+    config["data"]["mirror"] = str(MIRROR)
+    config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:

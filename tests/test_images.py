@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import IMAGES
+from conftest import IMAGES, WHERE
 
 from zeroshot_nas.data import images
 from zeroshot_nas.data.images import draw_batch, load_images, read_images
@@ -21,7 +21,7 @@ SIZES = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}
 @pytest.fixture(scope="module")
 def sample_dir() -> Path:
     if not IMAGES.is_dir():
-        pytest.skip(f"real image samples not found at {IMAGES} (../shared/data/images)")
+        pytest.skip(f"real image samples not found at {IMAGES} ({WHERE})")
     return IMAGES
 
 

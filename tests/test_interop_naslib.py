@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
+from conftest import IMAGES, MIRROR
 from scipy.stats import spearmanr
 
 from zeroshot_nas import spaces
@@ -27,7 +27,6 @@ from zeroshot_nas.interop.naslib import (
 from zeroshot_nas.proxies import Protocol
 from zeroshot_nas.scoring import merge_scores, score_archs
 
-MIRROR = SHARED_DATA / "mirror"
 # The early NAS-Bench-Suite-Zero file NASLib shipped (bare values, "nasbench201" wrapper).
 NASLIB_FILE = MIRROR / load_registry()["naslib-zc-nasbench201"].relpath
 NASLIB_SHA256 = "310e1d66fc59d668fe1e0460760eaf0e1f98ad7ac8d73b4fee9d6345551d0b09"
@@ -122,7 +121,7 @@ def merged_run(shared_data, official, tmp_path_factory) -> pd.DataFrame:
     ds = "ImageNet16-120"
     archs = [spaces.arch_from_id("nb201", i) for i in ("333031", "000000", "123412")]
     score_archs("nb201", ds, 0, archs, "naswot,synflow,jacob_cov,snip,swap", Protocol(batch_size=8),
-                SHARED_DATA / "images" / f"{ds}.npz", tmp / "cache", tmp / "shard.parquet",
+                IMAGES / f"{ds}.npz", tmp / "cache", tmp / "shard.parquet",
                 progress=False)
     bench = official[ds].loc[archs].reset_index(names="arch").assign(dataset=ds, test_acc=50.0)
     bench.to_parquet(tmp / "bench.parquet")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import MIRROR
+from conftest import IMAGES, MIRROR
 
 from zeroshot_nas import spaces
 from zeroshot_nas.data import nats_archive
@@ -194,7 +194,7 @@ def _tiny_config() -> dict:
 
     config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
     config["data"]["mirror"] = str(MIRROR)
-    config["data"]["images"]["sample_dir"] = str(MIRROR.parent / "images")
+    config["data"]["images"]["sample_dir"] = str(IMAGES)
     return config
 
 

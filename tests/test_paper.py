@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import IMAGES
+from conftest import IMAGES, PAPERS
 from test_search import bench  # noqa: F401 - the real benchmark table fixture
 from test_stats import real_scores_table
 
@@ -25,7 +25,6 @@ from zeroshot_nas.proxies import REGISTRY
 from zeroshot_nas.stats import analysis
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PAPERS = REPO_ROOT.parent / "shared" / "papers"
 
 
 def _paper_text(name: str) -> str:

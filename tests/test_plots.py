@@ -222,13 +222,13 @@ def test_report_captions_render_as_their_plain_text():
 
 def test_wpjs_evidence_on_real_scores(tmp_path):
     # Real parameter-space scores of six real architectures (ImageNet16-120, batch of 8).
-    from conftest import SHARED_DATA
+    from conftest import IMAGES
 
     from zeroshot_nas import spaces
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.scoring import score_archs
 
-    npz = SHARED_DATA / "images" / "ImageNet16-120.npz"
+    npz = IMAGES / "ImageNet16-120.npz"
     if not npz.exists():
         pytest.skip(f"real image sample not found at {npz}")
     archs = [spaces.arch_from_id("nb201", i)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import SHARED_DATA
+from conftest import IMAGES, WHERE
 from torch import nn
 
 from zeroshot_nas import spaces
@@ -33,7 +33,6 @@ from zeroshot_nas.proxies.runner import context_for
 from zeroshot_nas.proxies.synflow import ssnr_layerwise_value, ssnr_value, synflow_layers
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-IMAGES = SHARED_DATA / "images"
 
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 # Every edge into node 3 is `none`: each cell outputs zeros, so the logits do not depend on
@@ -92,7 +91,7 @@ def real_batch(dataset: str = "ImageNet16-120", n: int = 16, seed: int = 0):
     """A real, labelled, normalised batch (the data module's draw_batch)."""
     path = IMAGES / f"{dataset}.npz"
     if not path.exists():
-        pytest.skip(f"real image sample not found at {path} (../shared/data/images)")
+        pytest.skip(f"real image sample not found at {path} ({WHERE})")
     from zeroshot_nas.data.images import draw_batch
 
     x, y = draw_batch(path, dataset, n, seed, labelled=True)

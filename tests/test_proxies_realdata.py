@@ -14,29 +14,27 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import SHARED_DATA
+from conftest import IMAGES, MIRROR
 from scipy.stats import kendalltau, spearmanr
 
 from zeroshot_nas.proxies import Protocol
 from zeroshot_nas.scoring import score_archs
 
-SHARED = SHARED_DATA
 CSV = (
-    SHARED
-    / "mirror"
+    MIRROR
     / "v-tao"
     / "nats-bench-landscape"
     / "b307ae5fe6e8d7043cd4fe7d1c3532288271adb7"
     / "nats_bench.csv"
 )
-NPZ = SHARED / "images" / "cifar10.npz"
+NPZ = IMAGES / "cifar10.npz"
 SCORES = ["naswot", "synflow", "logsynflow", "jacob_cov", "ni"]
 
 
 @pytest.mark.slow
 def test_spearman_with_test_accuracy_on_200_archs(tmp_path):
     if not CSV.exists() or not NPZ.exists():
-        pytest.skip(f"real benchmark/images not found under {SHARED}")
+        pytest.skip(f"real benchmark/images not found: {CSV}, {NPZ}")
     bench = pd.read_csv(CSV)
     assert len(bench) == 15625
     idx = np.random.default_rng(2024).choice(len(bench), 200, replace=False)

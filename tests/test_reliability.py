@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO_ROOT, SHARED_DATA
+from conftest import IMAGES, REPO_ROOT
 
 from zeroshot_nas import io
 from zeroshot_nas.config import ConfigError, check_devices, validate_config
@@ -104,7 +104,7 @@ def test_a_missing_preset_is_one_line_naming_it(tmp_path):
 
 
 def test_a_truncated_image_file_names_the_file(tmp_path):
-    good = (SHARED_DATA / "images" / "ImageNet16-120.npz").read_bytes()
+    good = (IMAGES / "ImageNet16-120.npz").read_bytes()
     cut = tmp_path / "ImageNet16-120.npz"
     cut.write_bytes(good[: len(good) // 3])
     with pytest.raises((ValueError, UserError), match=str(cut)):
@@ -144,7 +144,7 @@ def test_no_rule_runs_a_shell_command(tmp_path):
 
 
 def test_draw_batch_of_a_good_file_is_unchanged():
-    x, y = draw_batch(SHARED_DATA / "images" / "ImageNet16-120.npz", "ImageNet16-120", 8, 0)
+    x, y = draw_batch(IMAGES / "ImageNet16-120.npz", "ImageNet16-120", 8, 0)
     assert x.shape == (8, 3, 16, 16) and np.all(y >= 0)
 
 
@@ -195,7 +195,7 @@ def test_an_imagenet16_folder_rewritten_in_place_changes_the_tracked_identity(tm
 
     from zeroshot_nas.pipeline.plan import Plan
 
-    with np.load(SHARED_DATA / "images" / "ImageNet16-120.npz") as npz:
+    with np.load(IMAGES / "ImageNet16-120.npz") as npz:
         x, y = npz["x"][:20], npz["y"][:20]
     folder = tmp_path / "imagenet16"
     folder.mkdir()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import IMAGES
 
 from zeroshot_nas import scoring, spaces
 from zeroshot_nas.errors import UserError
@@ -18,7 +18,7 @@ from zeroshot_nas.proxies import Protocol, registry
 from zeroshot_nas.score_cache import ScoreCache, make_entry
 from zeroshot_nas.scoring import score_archs
 
-NPZ = SHARED_DATA / "images" / "ImageNet16-120.npz"
+NPZ = IMAGES / "ImageNet16-120.npz"
 DS = "ImageNet16-120"
 PROTO = Protocol(batch_size=8)
 ARCHS = [spaces.arch_from_id("nb201", i) for i in ("333031", "123412", "232323", "310213")]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
+from conftest import IMAGES
 
 from zeroshot_nas import spaces
 from zeroshot_nas.cli import main as cli_main
@@ -23,7 +23,7 @@ from zeroshot_nas.score_cache import batch_digest
 from zeroshot_nas.scoring import COLUMNS, cache_folder, score_archs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-NPZ = SHARED_DATA / "images" / "ImageNet16-120.npz"
+NPZ = IMAGES / "ImageNet16-120.npz"
 DS = "ImageNet16-120"
 PROTO = Protocol(batch_size=8)
 ARCHS = [

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
+from conftest import IMAGES, MIRROR, PAPERS
 from scipy.stats import rankdata
 
 from zeroshot_nas.cli import main as cli_main
@@ -45,8 +45,6 @@ from zeroshot_nas.search.tables import (
 from zeroshot_nas.spaces import ArchError, all_archs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = SHARED_DATA.parent
-MIRROR = SHARED / "data" / "mirror"
 NATS_CSV = (
     MIRROR / "v-tao/nats-bench-landscape/b307ae5fe6e8d7043cd4fe7d1c3532288271adb7/nats_bench.csv"
 )
@@ -66,7 +64,7 @@ VALID_NPY = (
     / "OEmiliatanO/Rank-Based-NAS/b5244d68b81fdf0317aeb08c9762b3536819b106"
     / "results/score/{0}/all_score_accs_nasbench201_{0}_True.npy"
 )
-RANK_PAPER = SHARED / "papers" / "rank-based-training-free-nas.txt"
+RANK_PAPER = PAPERS / "rank-based-training-free-nas.txt"
 
 RANKED = ("ni", "naswot", "logsynflow")
 ALL_HIGHER = {name: True for name in (*RANKED, "jacob_cov")}
@@ -81,7 +79,7 @@ def bench() -> pd.DataFrame:
     """Benchmark table with the contract's columns, from the mirrored public files."""
     for path in (NATS_CSV, MINI, TIMES_CSV):
         if not path.is_file():
-            pytest.skip(f"real benchmark file missing: {path} (../shared/data/mirror)")
+            pytest.skip(f"real benchmark file missing: {path} (../shared/data/mirror or $ZEROSHOT_NAS_MIRROR)")
     # The mini-NB201 file is a pickle: never unpickle it before checking it is the real one.
     assert hashlib.sha256(MINI.read_bytes()).hexdigest() == MINI_SHA256
     nats = pd.read_csv(NATS_CSV)
@@ -692,7 +690,7 @@ def test_live_search_refuses_an_ntk_sub_batch_larger_than_the_batch(tmp_path, ca
 
 def test_live_scoring_through_the_proxy_engine_fills_and_reuses_the_cache(tmp_path):
     """GA on NB201 with real scores computed by the proxy engine for what no table holds."""
-    images = SHARED / "data" / "images" / "cifar10.npz"
+    images = IMAGES / "cifar10.npz"
     if not images.is_file():
         pytest.skip(f"real image sample missing: {images}")
     import torch

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import SHARED_DATA
+from conftest import IMAGES, MIRROR
 from slurm_cluster import PARTITION, ClusterUnavailable, LocalSlurm, missing_requirements
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -119,8 +119,8 @@ def test_local_slurm_runs_a_batch_job_with_an_inner_srun(cluster, tmp_path):
 
 def write_tiny_config(workdir: Path) -> None:
     config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
-    config["data"]["mirror"] = str(SHARED_DATA / "mirror")
-    config["data"]["images"]["sample_dir"] = str(SHARED_DATA / "images")
+    config["data"]["mirror"] = str(MIRROR)
+    config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")
     (workdir / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 
@@ -144,8 +144,8 @@ def workflow_cmd(workdir: Path, profile: Path, *extra: str) -> list[str]:
 
 @pytest.mark.slow
 def test_tiny_config_on_slurm_equals_a_local_run(cluster, tmp_path):
-    if not (SHARED_DATA / "mirror").is_dir():
-        pytest.skip(f"real benchmark data not found at {SHARED_DATA}")
+    if not MIRROR.is_dir():
+        pytest.skip(f"real benchmark data not found at {MIRROR}")
     local, remote = tmp_path / "local", tmp_path / "slurm"
     for workdir in (local, remote):
         workdir.mkdir()

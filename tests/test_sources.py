@@ -10,20 +10,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHARED_DATA
+from conftest import MIRROR, SHARED_DATA, WHERE
 
 from zeroshot_nas.data import sources
 from zeroshot_nas.data.sources import DownloadError, Source, fetch, load_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MIRROR = SHARED_DATA / "mirror"
 REGISTRY_PATH = REPO_ROOT / "data" / "sources.yaml"
 
 
 @pytest.fixture(scope="module")
 def mirror() -> Path:
     if not MIRROR.is_dir():
-        pytest.skip(f"real benchmark data not found at {SHARED_DATA} (../shared/data)")
+        pytest.skip(f"real benchmark data not found at {MIRROR} ({WHERE})")
     return MIRROR
 
 

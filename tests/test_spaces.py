@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import SHARED_DATA
+from conftest import MIRROR
 from torch import nn
 
 from zeroshot_nas import spaces
@@ -18,7 +18,6 @@ from zeroshot_nas.spaces import ArchError, nats_sss, nb201
 from zeroshot_nas.spaces import cells as modules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MIRROR = SHARED_DATA / "mirror"
 NATS_CSV = MIRROR / (
     "v-tao/nats-bench-landscape/b307ae5fe6e8d7043cd4fe7d1c3532288271adb7/nats_bench.csv"
 )

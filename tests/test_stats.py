@@ -15,17 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
+from conftest import MIRROR, WHERE
 from scipy import stats as sps
 
 from zeroshot_nas.stats import analysis, core, names
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation, rank_correlation_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = SHARED_DATA / "mirror"
-NATS_CSV = SHARED / "v-tao/nats-bench-landscape/b307ae5fe6e8d7043cd4fe7d1c3532288271adb7/nats_bench.csv"
-FREEREA = SHARED / "NiccoloCavagnero/FreeREA/9c2a726cd3adf526c43ae52a515a8fc5ea927fe7/cached_metrics/nats"
-RB = SHARED / "OEmiliatanO/Rank-Based-NAS/b5244d68b81fdf0317aeb08c9762b3536819b106/results/score"
+NATS_CSV = MIRROR / "v-tao/nats-bench-landscape/b307ae5fe6e8d7043cd4fe7d1c3532288271adb7/nats_bench.csv"
+FREEREA = MIRROR / "NiccoloCavagnero/FreeREA/9c2a726cd3adf526c43ae52a515a8fc5ea927fe7/cached_metrics/nats"
+RB = MIRROR / "OEmiliatanO/Rank-Based-NAS/b5244d68b81fdf0317aeb08c9762b3536819b106/results/score"
 VALID_NPY = {
     "cifar10": RB / "cifar10-valid/all_score_accs_nasbench201_cifar10-valid_True.npy",
     "cifar100": RB / "cifar100/all_score_accs_nasbench201_cifar100_True.npy",
@@ -49,7 +48,7 @@ def explicit_info(name: str) -> analysis.ScoreInfo:
 def real_benchmark(n_archs: int | None = None, seed: int = 0) -> pd.DataFrame:
     """Real (arch, dataset) benchmark rows; a seeded sample of ``n_archs`` when given."""
     if not NATS_CSV.exists():
-        pytest.skip(f"real benchmark data not found at {SHARED} (../shared/data)")
+        pytest.skip(f"real benchmark data not found at {MIRROR} ({WHERE})")
     nats = pd.read_csv(NATS_CSV)
     idx = np.arange(len(nats))
     if n_archs is not None:
