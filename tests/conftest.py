@@ -34,6 +34,16 @@ WHERE = ("set ZEROSHOT_NAS_MIRROR to the mirror folder (image samples in its sib
          "or ZEROSHOT_NAS_SHARED_DATA to the folder holding mirror/ and images/")
 
 
+def tiny_config() -> dict:
+    """tests/configs/tiny.yaml with its data paths pointing at the real data found above."""
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+    config["data"]["mirror"] = str(MIRROR)
+    config["data"]["images"]["sample_dir"] = str(IMAGES)
+    return config
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not MIRROR.is_dir():

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import IMAGES, MIRROR, REPO_ROOT
+from conftest import IMAGES, MIRROR, REPO_ROOT, tiny_config
 
 from zeroshot_nas.config import ConfigError, experiment_proxies, image_source, validate_config
 from zeroshot_nas.data.freerea_scores import DATASETS as FREEREA_DATASETS
@@ -25,8 +25,7 @@ def valid_preset(name: str) -> dict:
 
 
 def tiny() -> dict:
-    with open(REPO_ROOT / "tests" / "configs" / "tiny.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return tiny_config()
 
 
 def test_embedded_default_is_valid_and_gets_documented_defaults():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import IMAGES, MIRROR, REPO_ROOT
+from conftest import IMAGES, MIRROR, REPO_ROOT, tiny_config
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
@@ -117,7 +117,7 @@ def load_rules(tmp_path: Path):
         WorkflowSettings,
     )
 
-    config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+    config = tiny_config()
     config["data"]["mirror"] = str(MIRROR)
     config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")

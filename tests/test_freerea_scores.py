@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from conftest import MIRROR, REPO_ROOT
+from conftest import MIRROR, REPO_ROOT, tiny_config
 from test_stats import real_benchmark
 
 from zeroshot_nas.config import ConfigError, validate_config
@@ -136,7 +135,7 @@ def test_stats_write_the_check_and_say_what_was_skipped(theirs, tmp_path):
 
 
 def plan_of(freerea_check: bool, space: str = "nb201") -> Plan:
-    config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+    config = tiny_config()
     config["stats"]["freerea_check"] = freerea_check
     config["experiments"]["tiny"]["space"] = space
     config["experiments"]["other"] = dict(config["experiments"]["tiny"], space="nb201")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import IMAGES, MIRROR
+from conftest import IMAGES, MIRROR, tiny_config
 
 from zeroshot_nas import spaces
 from zeroshot_nas.data import nats_archive
@@ -189,10 +189,8 @@ def test_reader_runs_no_code_and_refuses_other_content(tmp_path, sss_archive) ->
 
 
 def _tiny_config() -> dict:
-    import yaml
-    from conftest import REPO_ROOT
 
-    config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+    config = tiny_config()
     config["data"]["mirror"] = str(MIRROR)
     config["data"]["images"]["sample_dir"] = str(IMAGES)
     return config

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from conftest import IMAGES, REPO_ROOT
+from conftest import IMAGES, REPO_ROOT, tiny_config
 
 from zeroshot_nas import io
 from zeroshot_nas.config import ConfigError, check_devices, validate_config
@@ -25,7 +24,7 @@ SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def tiny() -> dict:
-    return yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+    return tiny_config()
 
 
 @pytest.mark.parametrize("name", ["inj;date>INJECTED;x", "../escaped", "with space", "a/b",

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import yaml
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, tiny_config
 
 from zeroshot_nas.config import ConfigError, validate_config
 from zeroshot_nas.spaces import nb201
@@ -66,8 +65,7 @@ def test_rank_based_sample_is_seeded_distinct_and_never_cut_off():
 
 
 def _tiny(**experiment) -> dict:
-    with open(REPO_ROOT / "tests" / "configs" / "tiny.yaml", encoding="utf-8") as handle:
-        config = yaml.safe_load(handle)
+    config = tiny_config()
     config["experiments"]["tiny"].update(experiment)
     return config
 

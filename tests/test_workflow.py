@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import IMAGES, MIRROR, REPO_ROOT
+from conftest import IMAGES, MIRROR, REPO_ROOT, tiny_config
 
 pytestmark = pytest.mark.slow
 
 
 def write_config(workdir: Path, **experiment_overrides) -> Path:
-    config = yaml.safe_load((REPO_ROOT / "tests" / "configs" / "tiny.yaml").read_text())
+    config = tiny_config()
     config["data"]["mirror"] = str(MIRROR)
     config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")
