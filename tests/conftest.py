@@ -21,7 +21,7 @@ def _locate_shared_data() -> tuple[Path, Path]:
     """
     shared = os.environ.get("ZEROSHOT_NAS_SHARED_DATA")
     mirror = os.environ.get("ZEROSHOT_NAS_MIRROR")
-    if not shared and mirror and "://" not in mirror:
+    if not shared and mirror:
         return Path(mirror).resolve().parent, Path(mirror).resolve()
     root = Path(shared) if shared else REPO_ROOT.parent / "shared" / "data"
     return root, root / "mirror"

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import IMAGES, MIRROR, PAPERS
+from conftest import IMAGES, MIRROR, PAPERS, WHERE
 from scipy.stats import rankdata
 
 from zeroshot_nas.cli import main as cli_main
@@ -79,7 +79,7 @@ def bench() -> pd.DataFrame:
     """Benchmark table with the contract's columns, from the mirrored public files."""
     for path in (NATS_CSV, MINI, TIMES_CSV):
         if not path.is_file():
-            pytest.skip(f"real benchmark file missing: {path} (../shared/data/mirror or $ZEROSHOT_NAS_MIRROR)")
+            pytest.skip(f"real benchmark file missing: {path} ({WHERE})")
     # The mini-NB201 file is a pickle: never unpickle it before checking it is the real one.
     assert hashlib.sha256(MINI.read_bytes()).hexdigest() == MINI_SHA256
     nats = pd.read_csv(NATS_CSV)
