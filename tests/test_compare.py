@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import IMAGES, REPO_ROOT
-from test_config import SCHEMA, tiny
+from conftest import IMAGES, REPO_ROOT, tiny_config
+from test_config import SCHEMA
 from test_search import bench  # noqa: F401 - the real benchmark table fixture
 from test_stats import real_benchmark
 
@@ -203,7 +203,7 @@ def test_the_section_builds_into_a_document(tiny_run):
 
 # ------------------------------------------------------------------------ configuration
 def _with_stats(**stats) -> dict:
-    config = tiny()
+    config = tiny_config()
     config.setdefault("stats", {}).update(stats)
     return config
 
@@ -221,7 +221,7 @@ def test_a_highlight_that_is_not_a_score_of_the_run_is_refused(highlight, fragme
 def test_highlight_accepts_scored_proxies_and_the_rank_combination():
     config = validate_config(_with_stats(highlight=["synflow", "rank_combination"]), SCHEMA)
     assert config["stats"]["highlight"] == ["synflow", "rank_combination"]
-    assert validate_config(tiny(), SCHEMA)["stats"]["highlight"] == []
+    assert validate_config(tiny_config(), SCHEMA)["stats"]["highlight"] == []
     with pytest.raises(ConfigError, match="'rank_combination'"):
         validate_config(_with_stats(highlight=["rank_combination"], rank_combination=[]),
                         SCHEMA)
@@ -234,7 +234,7 @@ def test_the_stats_command_refuses_an_unknown_highlight(tmp_path, capsys):
 
 
 def test_new_scores_are_accepted_in_the_rank_combination_and_the_searches():
-    config = tiny()
+    config = tiny_config()
     config["experiments"]["tiny"]["proxies"] = ["naswot", "zico", "swap", "meco"]
     config["stats"] = {"rank_combination": ["naswot", "zico", "swap_reg"], "best_of_n": 4}
     config["search"] = {"enabled": True, "random_scores": ["gradsign"], "area_scores": ["meco"]}

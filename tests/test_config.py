@@ -24,10 +24,6 @@ def valid_preset(name: str) -> dict:
     return validate_config(yaml.safe_load((PRESETS / name).read_text(encoding="utf-8")), SCHEMA)
 
 
-def tiny() -> dict:
-    return tiny_config()
-
-
 def test_embedded_default_is_valid_and_gets_documented_defaults():
     with open(REPO_ROOT / "config.yaml", encoding="utf-8") as handle:
         config = validate_config(yaml.safe_load(handle), SCHEMA)
@@ -45,7 +41,7 @@ def test_all_leaves_out_the_heavy_scores_which_a_list_can_add():
     discover()
     heavy = {name for name, spec in REGISTRY.items() if spec.heavy}
     assert "ntk_rb" in heavy
-    config = tiny()
+    config = tiny_config()
     config["experiments"]["tiny"]["proxies"] = "all"
     everyday = experiment_proxies(validate_config(config, SCHEMA)["experiments"]["tiny"])
     assert set(everyday) == set(REGISTRY) - heavy
@@ -92,7 +88,7 @@ def test_every_schema_property_has_a_description():
     ],
 )
 def test_bad_config_names_the_key(mutate, key, fragment):
-    config = tiny()
+    config = tiny_config()
     mutate(config)
     with pytest.raises(ConfigError) as info:
         validate_config(config, SCHEMA)
@@ -101,7 +97,7 @@ def test_bad_config_names_the_key(mutate, key, fragment):
 
 
 def test_dataset_without_image_source_uses_the_pinned_freerea_batches():
-    config = tiny()
+    config = tiny_config()
     config["data"]["images"] = {}
     resolved = validate_config(config, SCHEMA)
     assert image_source(resolved, "cifar10") == {"freerea_batches": "all"}
@@ -120,7 +116,7 @@ def test_dataset_without_image_source_uses_the_pinned_freerea_batches():
     ],
 )
 def test_missing_user_images_are_rejected_before_any_job(images, key, fragment):
-    config = tiny()
+    config = tiny_config()
     config["experiments"]["tiny"]["datasets"] = ["cifar10", "ImageNet16-120"]
     config["data"]["images"] = images
     with pytest.raises(ConfigError) as info:
@@ -183,14 +179,14 @@ def test_modern_paper_preset_scores_paper_cpus_sample_with_its_protocol():
 
 
 def test_validation_does_not_modify_the_input():
-    config = tiny()
+    config = tiny_config()
     before = copy.deepcopy(config)
     validate_config(config, SCHEMA)
     assert config == before
 
 
 def test_snakemake_rejects_bad_config_before_any_job(tmp_path, snakemake_exe, clean_env):
-    config = tiny()
+    config = tiny_config()
     config["experiments"]["tiny"]["proxies"] = ["naswot", "nosuchproxy"]
     configfile = tmp_path / "bad.yaml"
     configfile.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -220,7 +216,7 @@ def test_configfile_replaces_the_default_and_config_merges(tmp_path, snakemake_e
                        "images": {"sample_dir": str(IMAGES)}}
     default["paper"] = {"build_pdf": False}  # paper/main.tex lives in the repo, not in tmp_path
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(default), encoding="utf-8")
-    preset = tiny()
+    preset = tiny_config()
     preset["data"] = default["data"]
     (tmp_path / "preset.yaml").write_text(yaml.safe_dump(preset), encoding="utf-8")
 
@@ -241,7 +237,7 @@ def test_every_protocol_setting_reaches_the_scoring_jobs():
     from zeroshot_nas.pipeline.plan import Plan
     from zeroshot_nas.proxies import Protocol
 
-    config = tiny()
+    config = tiny_config()
     config["experiments"]["tiny"]["gradient_layout"] = "channels_last"
     config = validate_config(config, SCHEMA)
     protocol = Plan(config, REPO_ROOT).experiments["tiny"].protocol

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import IMAGES, MIRROR, REPO_ROOT, tiny_config
+from conftest import REPO_ROOT, tiny_config
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
@@ -118,8 +118,6 @@ def load_rules(tmp_path: Path):
     )
 
     config = tiny_config()
-    config["data"]["mirror"] = str(MIRROR)
-    config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import IMAGES, MIRROR, tiny_config
+from conftest import MIRROR, tiny_config
 
 from zeroshot_nas import spaces
 from zeroshot_nas.data import nats_archive
@@ -191,8 +191,6 @@ def test_reader_runs_no_code_and_refuses_other_content(tmp_path, sss_archive) ->
 def _tiny_config() -> dict:
 
     config = tiny_config()
-    config["data"]["mirror"] = str(MIRROR)
-    config["data"]["images"]["sample_dir"] = str(IMAGES)
     return config
 
 

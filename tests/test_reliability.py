@@ -23,14 +23,10 @@ from zeroshot_nas.scoring import merge_scores
 SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
-def tiny() -> dict:
-    return tiny_config()
-
-
 @pytest.mark.parametrize("name", ["inj;date>INJECTED;x", "../escaped", "with space", "a/b",
                                   "$(touch x)", ""])
 def test_hostile_experiment_names_are_rejected(name):
-    config = tiny()
+    config = tiny_config()
     config["experiments"] = {name: config["experiments"]["tiny"]}
     with pytest.raises(ConfigError, match="config key 'experiments'"):
         validate_config(config, SCHEMA)
@@ -45,7 +41,7 @@ def test_hostile_experiment_names_are_rejected(name):
     ],
 )
 def test_late_errors_now_come_at_validation(change, key, fragment):
-    config = tiny()
+    config = tiny_config()
     config["experiments"]["tiny"].update(change)
     with pytest.raises(ConfigError) as info:
         validate_config(config, SCHEMA)
@@ -53,14 +49,14 @@ def test_late_errors_now_come_at_validation(change, key, fragment):
 
 
 def test_best_of_n_larger_than_the_pool_is_an_error():
-    config = tiny()
+    config = tiny_config()
     config["stats"] = {"best_of_n": 9}
     with pytest.raises(ConfigError, match="'stats.best_of_n': 9 .* only 8"):
         validate_config(config, SCHEMA)
 
 
 def test_a_batch_larger_than_the_bundled_labelled_images_is_an_error():
-    config = tiny()
+    config = tiny_config()
     del config["data"]["images"]
     config["experiments"]["tiny"].update(datasets=["ImageNet16-120"], batch_size=128)
     with pytest.raises(ConfigError, match="batch_size': 128 .* 106 labelled"):
@@ -68,7 +64,7 @@ def test_a_batch_larger_than_the_bundled_labelled_images_is_an_error():
 
 
 def test_cuda_without_cuda_is_an_error_locally_and_a_warning_for_a_cluster(caplog):
-    config = validate_config(tiny(), SCHEMA)
+    config = validate_config(tiny_config(), SCHEMA)
     config["experiments"]["tiny"]["device"] = "cuda"
     import torch
 
@@ -157,14 +153,14 @@ def test_draw_batch_of_a_good_file_is_unchanged():
 def test_settings_out_of_range_are_refused_naming_the_key(section, key, value, fragment):
     # Issue 20: bootstrap 1e9 passed and died allocating 44.7 GiB; seed 2**64 passed and
     # failed after the scoring.
-    config = tiny()
+    config = tiny_config()
     config.setdefault(section, {})[key] = value
     with pytest.raises(ConfigError, match=f"config key '{section}.{key}': .*{fragment}"):
         validate_config(config, SCHEMA)
 
 
 def test_scoring_seeds_out_of_range_are_refused_everywhere():
-    config = tiny()
+    config = tiny_config()
     config["experiments"]["tiny"]["seeds"] = [0, 2**64]
     with pytest.raises(ConfigError, match="'experiments.tiny.seeds.1'"):
         validate_config(config, SCHEMA)
@@ -205,7 +201,7 @@ def test_an_imagenet16_folder_rewritten_in_place_changes_the_tracked_identity(tm
         (folder / "val_data").write_bytes(pickle.dumps(batch))
 
     write_batch(np.where(y >= 0, y + 1, 121))
-    config = tiny()
+    config = tiny_config()
     config["data"] = {"images": {"ImageNet16-120": {"imagenet16_dir": str(folder)}},
                       "sources": str(REPO_ROOT / "data" / "sources.yaml")}
     config["experiments"]["tiny"]["datasets"] = ["ImageNet16-120"]

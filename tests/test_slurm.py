@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import IMAGES, MIRROR, tiny_config
+from conftest import MIRROR, tiny_config
 from slurm_cluster import PARTITION, ClusterUnavailable, LocalSlurm, missing_requirements
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -119,8 +119,6 @@ def test_local_slurm_runs_a_batch_job_with_an_inner_srun(cluster, tmp_path):
 
 def write_tiny_config(workdir: Path) -> None:
     config = tiny_config()
-    config["data"]["mirror"] = str(MIRROR)
-    config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")
     (workdir / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
 

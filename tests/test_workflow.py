@@ -19,15 +19,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import IMAGES, MIRROR, REPO_ROOT, tiny_config
+from conftest import IMAGES, REPO_ROOT, tiny_config
 
 pytestmark = pytest.mark.slow
 
 
 def write_config(workdir: Path, **experiment_overrides) -> Path:
     config = tiny_config()
-    config["data"]["mirror"] = str(MIRROR)
-    config["data"]["images"]["sample_dir"] = str(IMAGES)
     config["data"]["sources"] = str(REPO_ROOT / "data" / "sources.yaml")
     config["experiments"]["tiny"].update(experiment_overrides)
     workdir.mkdir(parents=True, exist_ok=True)
