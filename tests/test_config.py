@@ -11,7 +11,7 @@ from conftest import IMAGES, MIRROR, REPO_ROOT, tiny_config
 
 from zeroshot_nas.config import ConfigError, experiment_proxies, image_source, validate_config
 from zeroshot_nas.data.freerea_scores import DATASETS as FREEREA_DATASETS
-from zeroshot_nas.pipeline.plan import PROTOCOL_KEYS
+from zeroshot_nas.pipeline.plan import PROTOCOL_KEYS, Plan
 from zeroshot_nas.proxies import REGISTRY, discover, resolve_names
 from zeroshot_nas.stats.crosscheck import PAIRS
 
@@ -133,13 +133,28 @@ def test_presets_needing_imagenet16_say_what_to_download():
 
 def test_rb_preset_scores_the_whole_space_and_the_authors_ntk_on_a_sample():
     config = valid_preset("rb-cpu.yaml")
-    space, sample = config["experiments"]["rb-space"], config["experiments"]["rb-sample"]
+    exps = config["experiments"]
+    space, sample, ntk = exps["rb-space"], exps["rb-sample"], exps["rb-ntk"]
     assert space["n_archs"] == "all" and space["seeds"] == [0, 1, 2]
     assert {"ni", "naswot", "logsynflow", "synflow", "snip", "fisher"} <= set(space["proxies"])
     assert sample["batch_size"] == 128 and sample["seeds"] == [0, 1, 2]
-    assert {"grasp", "ntk", "ntk_rb"} <= set(experiment_proxies(sample))
+    assert {"grasp", "ntk"} <= set(experiment_proxies(sample))
+    assert {"grasp", "ntk", "ntk_rb"} <= set(experiment_proxies(exps["rb-sample-in16"]))
+    # rb-ntk: the same architectures and protocol as rb-sample, whose seed 0 it shares
+    same = ("space", "n_archs", "sample_seed", *PROTOCOL_KEYS)
+    assert {k: ntk[k] for k in same} == {k: sample[k] for k in same}
+    assert "ntk_rb" in experiment_proxies(ntk) and ntk["seeds"] == [0]
+    assert set(experiment_proxies(sample)) <= set(experiment_proxies(ntk))
     assert config["report_experiment"] == "rb-space"
     assert config["stats"]["seed_aggregation"] == "mean" and config["stats"]["require_path"]
+
+
+def test_every_experiments_first_seed_has_the_highest_scoring_priority():
+    plan = Plan(valid_preset("rb-cpu.yaml"), REPO_ROOT)
+    first = {plan.seed_priority(exp, 0) for exp in plan.experiments}
+    assert len(first) == 1
+    assert (plan.seed_priority("rb-ntk", 0) > plan.seed_priority("rb-space", 1)
+            > plan.seed_priority("rb-space", 2) >= 0)
 
 
 def test_every_preset_this_machine_can_run_is_valid():
@@ -234,7 +249,6 @@ def test_configfile_replaces_the_default_and_config_merges(tmp_path, snakemake_e
 def test_every_protocol_setting_reaches_the_scoring_jobs():
     from dataclasses import fields
 
-    from zeroshot_nas.pipeline.plan import Plan
     from zeroshot_nas.proxies import Protocol
 
     config = tiny_config()

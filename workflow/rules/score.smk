@@ -28,6 +28,7 @@ rule score_shard:
         shard_size=lambda w: experiment(w).shard_size,
         cache_dir=PLAN.cache_dir,
     threads: job_resources("threads")
+    priority: lambda w: PLAN.seed_priority(w.exp, w.seed)
     resources:
         mem_mb=job_resources("mem_mb"),
         runtime=job_resources("runtime"),

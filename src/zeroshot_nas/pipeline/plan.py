@@ -306,6 +306,13 @@ class Plan:
         return [f"results/{exp}/scores/{d}/seed{s}/shard-{k}.parquet"
                 for d in e.datasets for s in e.seeds for k in e.shards]
 
+    def seed_priority(self, exp: str, seed: str | int) -> int:
+        """Scheduling priority of a scoring shard: the first seed of every experiment before
+        any experiment's second, and so on, so that a run stopped part-way (long presets run
+        across sessions) holds whole initialisations rather than scattered shards of each."""
+        most = max(len(e.seeds) for e in self.experiments.values())
+        return most - 1 - self.experiments[exp].seeds.index(int(seed))
+
     def timing_tables(self, exp: str) -> list[str]:
         return [f"results/{exp}/timing/{d}.parquet" for d in self.experiments[exp].datasets]
 
