@@ -305,6 +305,12 @@ def test_the_plan_reads_the_nb101_experiments_for_the_paper(tmp_path) -> None:
     assert plan.space_stats() == {"nb101": "results/nb101/stats",
                                   "nb101-naslib": "results/naslib/stats"}
     assert set(plan.space_stats_made_of()) == {"nb101", "nb101-naslib"}
+    # RB Table 1's samples: the report's space and table only
+    assert plan.sample_stats() == {}
+    config["experiments"]["c10-sample"] = {**config["experiments"]["c10"], "n_archs": 5}
+    plan = Plan(config, REPO_ROOT)
+    assert plan.sample_stats() == {"c10-sample": "results/c10-sample/stats"}
+    assert set(plan.sample_stats_made_of()) == {"c10-sample"}
 
 
 # ---------------------------------------------------------------------------- workflow

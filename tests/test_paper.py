@@ -136,6 +136,9 @@ def test_commands_report_missing_inputs(tmp_path, capsys):
     assert "scores table not found" in capsys.readouterr().err
     assert cli.main(["paper-tables", "--stats", str(tmp_path), "--out", str(tmp_path / "g")]) == 2
     assert "run `stats` first" in capsys.readouterr().err
+    assert cli.main(["paper-tables", "--stats", str(tmp_path), "--out", str(tmp_path / "g"),
+                     "--sample-stats", "rb-sample"]) == 2
+    assert "--sample-stats 'rb-sample': give NAME=FOLDER" in capsys.readouterr().err
 
 
 def _correlations(values: dict[str, tuple[float, float, float]]) -> pd.DataFrame:

@@ -95,6 +95,51 @@ def test_rb_table1_is_the_aggregated_seeds_with_ntk_twice(run):
     assert "How far the initialisations disagree" in (gen / "section_rb.tex").read_text()
 
 
+def sample_stats(scores: pd.DataFrame, folder: Path, n: int, seeds: int) -> Path:
+    """Statistics of a sample experiment: grasp = test accuracy + seed-dependent noise on the
+    first ``n`` architectures with a path, and snip (which the report has too) reversed."""
+    archs = scores.loc[scores["arch"].map(nb201.has_path), "arch"].unique()[:n]
+    base = scores[scores["arch"].isin(archs) & (scores["score"] == "snip")
+                  & (scores["seed"] == 0)]
+    noise = np.random.default_rng(n).normal(0.0, 1.0, (seeds, len(base)))
+    made = [base.assign(score=score, seed=s, value=value)
+            for s in range(seeds)
+            for score, value in (("grasp", base["test_acc"].to_numpy() + noise[s]),
+                                 ("snip", -base["test_acc"].to_numpy()))]
+    tables, summary = analysis.compute_stats(
+        pd.concat(made, ignore_index=True),
+        analysis.StatsConfig(bootstrap=50, best_of_n=10, best_of_runs=2, rank_combination=()))
+    analysis.write_stats(tables, summary, folder)
+    return folder
+
+
+def test_rows_the_report_lacks_come_from_the_runs_samples(run, tmp_path):
+    gen, scores, _ = run
+    samples = {"rb-sample": sample_stats(scores, tmp_path / "three", 30, 3),
+               "rb-ntk": sample_stats(scores, tmp_path / "one", 40, 1)}
+    out = tmp_path / "generated"
+    assemble.write_paper_tables(gen.parent / "stats", out, sample_stats=samples)
+    table = pd.read_csv(out / "rank_based_table1.csv").set_index(["score", "dataset"])
+    expected = pd.read_csv(tmp_path / "three" / "correlations.csv").query(
+        "score == 'grasp' and method == 'kendall' and policy == 'kept_worst' "
+        "and target == 'test_acc' and subset == 'all'").iloc[0]
+    grasp = table.loc[("grasp", "cifar10")]
+    # the sample with the most initialisations, not the one with the most architectures
+    assert grasp["source"] == "rb-sample" and (grasp["n"], grasp["n_seeds"]) == (30, 3)
+    assert grasp["kendall"] == pytest.approx(expected["value"]) and grasp["kendall"] > 0.5
+    assert grasp["kendall_diff"] == pytest.approx(expected["value"] - 0.28)
+    # a score the report has stays the report's (snip is reversed in both samples)
+    snip = table.loc[("snip", "cifar10")]
+    assert pd.isna(snip["source"]) and snip["kendall"] > 0.99
+    tex = (out / "rank_based_table1.tex").read_text(encoding="utf-8")
+    assert re.search(r"^Grasp\$\^\{1\}\$ & " + f"{grasp['kendall']:.2f}", tex, re.M)
+    assert ("from experiment rb-sample (30 architectures, 3 initialisation(s) averaged), "
+            "which the report experiment does not score") in tex
+    # without samples the row is absent, as before
+    alone = pd.read_csv(gen / "rank_based_table1.csv").set_index(["score", "dataset"])
+    assert pd.isna(alone.loc[("grasp", "cifar10"), "n"])
+
+
 def test_protocol_states_the_seeds_and_the_path_rule(run):
     gen, scores, _ = run
     cut = scores.loc[~scores["arch"].map(nb201.has_path), "arch"].nunique()

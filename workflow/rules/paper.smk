@@ -19,6 +19,8 @@ rule paper_tables:
                       dataset=PLAN.experiments[PLAN.report].datasets),
         # the NAS-Bench-101 section's statistics (its experiments', not only the report's)
         space_stats=list(PLAN.space_stats().values()),
+        # the report space's other experiments (RB Table 1 rows the report does not score)
+        sample_stats=list(PLAN.sample_stats().values()),
     output:
         report(
             directory(f"results/{PLAN.report}/paper/generated"),
@@ -35,6 +37,8 @@ rule paper_tables:
         made_of=PLAN.experiments[PLAN.report].fingerprint,
         space_stats=PLAN.space_stats(),
         space_made_of=PLAN.space_stats_made_of(),
+        sample_stats=PLAN.sample_stats(),
+        sample_made_of=PLAN.sample_stats_made_of(),
     log:
         f"logs/{PLAN.report}/paper_tables.log",
     conda:

@@ -83,6 +83,7 @@ def write_paper_tables(
     search_dir: Path | str | None = None,
     run: dict | None = None,
     space_stats: dict[str, Path | str] | None = None,
+    sample_stats: dict[str, Path | str] | None = None,
 ) -> list[Path]:
     """Write ``<out_dir>/*.tex`` (tables, run macros, one file per drawn figure, the search
     tables of ``search_dir`` when given, one ``section_<key>.tex`` per section and
@@ -91,7 +92,8 @@ def write_paper_tables(
     and counts, configuration); the scores table's own protocol columns come from the
     figures' manifest. ``space_stats``: the statistics folders of the run's experiments on
     another space's tables, by table name (the NAS-Bench-101 section reads ``nb101`` and
-    ``nb101-naslib``). Figure paths are written relative to ``out_dir``'s parent (the paper
+    ``nb101-naslib``). ``sample_stats``: the statistics folders of the run's other
+    experiments on the report's space and table, by experiment name. Figure paths are written relative to ``out_dir``'s parent (the paper
     folder, where LaTeX runs). Returns the written paths."""
     stats, summary = analysis.read_stats(stats_dir)
     published = load_published(published_path)
@@ -100,8 +102,10 @@ def write_paper_tables(
     fdir = Path(figures_dir) if figures_dir is not None else None
     sdir = Path(search_dir) if search_dir is not None else None
     others = {name: analysis.read_stats(path)[0] for name, path in (space_stats or {}).items()}
+    samples = {name: analysis.read_stats(path)[0]
+               for name, path in (sample_stats or {}).items()}
     inputs = RunInputs(stats, summary, published, registry, _manifest_run(fdir), run or {},
-                       others)
+                       others, samples)
     tables = _compute_tables(inputs, sdir)
     doc = Document(out, stats, summary, published, tables["claims"])
     written = [io.write_text(out / "run_macros.tex", run_macros(summary, stats))]

@@ -12,19 +12,24 @@ log = logging.getLogger(__name__)
 def _paper_tables(args: argparse.Namespace) -> int:
     from .assemble import write_paper_tables
 
-    space_stats = dict(_table_folder(item) for item in args.space_stats or [])
+    space_stats = dict(_named_folder(item, "--space-stats", "nb101")
+                       for item in args.space_stats or [])
+    sample_stats = dict(_named_folder(item, "--sample-stats", "rb-sample")
+                        for item in args.sample_stats or [])
     written = write_paper_tables(args.stats, args.out, args.figures, args.published,
-                                 search_dir=args.search, space_stats=space_stats)
+                                 search_dir=args.search, space_stats=space_stats,
+                                 sample_stats=sample_stats)
     log.info("%d file(s) written to %s", len(written), args.out)
     return 0
 
 
-def _table_folder(item: str) -> tuple[str, str]:
-    """``TABLE=FOLDER`` of --space-stats."""
-    table, sep, folder = item.partition("=")
-    if not sep or not table or not folder:
-        raise ValueError(f"--space-stats {item!r}: give TABLE=FOLDER, e.g. nb101=results/x/stats")
-    return table, folder
+def _named_folder(item: str, option: str, example: str) -> tuple[str, str]:
+    """``NAME=FOLDER`` of --space-stats (NAME a table) and --sample-stats (an experiment)."""
+    name, sep, folder = item.partition("=")
+    if not sep or not name or not folder:
+        raise ValueError(f"{option} {item!r}: give NAME=FOLDER, e.g. "
+                         f"{example}=results/{example}/stats")
+    return name, folder
 
 
 def _build_paper(args: argparse.Namespace) -> int:
@@ -50,6 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         t.add_argument("--space-stats", nargs="*", metavar="TABLE=FOLDER",
                        help="statistics of the run's experiments on another space's tables "
                             "(nb101=..., nb101-naslib=...: the NAS-Bench-101 section)")
+        t.add_argument("--sample-stats", nargs="*", metavar="EXPERIMENT=FOLDER",
+                       help="statistics of the run's other experiments on the report's space "
+                            "(RB Table 1 takes the scores the report lacks from them)")
         t.set_defaults(func=_paper_tables)
 
     b = subparsers.add_parser("build-paper", help="build main.pdf with latexmk beside "

@@ -35,6 +35,9 @@ class RunInputs:
     scored: dict = field(default_factory=dict)
     run: dict = field(default_factory=dict)
     space_stats: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    # the statistics of the run's other experiments on the report's space and table, by
+    # experiment name (RB Table 1 takes the scores the report experiment lacks from them)
+    sample_stats: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     @property
     def correlations(self) -> pd.DataFrame:

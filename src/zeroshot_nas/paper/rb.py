@@ -49,16 +49,24 @@ FREEREA_NOTE = (
 )
 
 
-def rank_based_table(stats: dict[str, pd.DataFrame], published: dict) -> pd.DataFrame:
+def rank_based_table(stats: dict[str, pd.DataFrame], published: dict,
+                     samples: dict[str, dict[str, pd.DataFrame]] | None = None) -> pd.DataFrame:
     """Kendall/Spearman per score and data set (rank-based Table 1) with the paper's values:
     ours (the value the run's seed aggregation ranks), its interval, the difference, and
-    whether the printed value lies outside our interval."""
+    whether the printed value lies outside our interval. A score the report experiment did
+    not score on a data set is taken from ``samples`` (the statistics of the run's other
+    experiments on the same space, by name: e.g. ntk_rb at the authors' batch on a sample):
+    the experiment with the most initialisations, then the most architectures; ``source``
+    names it ("" for the report experiment's own rows)."""
     pub = published["rank_based_table1"]
-    corr = stats.get("correlations", pd.DataFrame())
+    sources = {"": stats.get("correlations", pd.DataFrame())}
+    sources.update({name: s.get("correlations", pd.DataFrame())
+                    for name, s in (samples or {}).items()})
     rows = []
     for score in pub["values"]:
         for i, dataset in enumerate(pub["datasets"]):
-            rec = {"score": score, "dataset": dataset}
+            source, corr = _table1_source(sources, score, dataset)
+            rec = {"score": score, "dataset": dataset, "source": source}
             for method in ("kendall", "spearman"):
                 r = analysis.correlation_row(corr, score, dataset, method, "test_acc")
                 d = analysis.correlation_row(corr, score, dataset, method, "test_acc",
@@ -80,6 +88,24 @@ def rank_based_table(stats: dict[str, pd.DataFrame], published: dict) -> pd.Data
             rec["n_seeds"] = None if r is None or "n_seeds" not in r else int(r["n_seeds"])
             rows.append(rec)
     return pd.DataFrame(rows)
+
+
+def _table1_source(sources: dict[str, pd.DataFrame], score: str,
+                   dataset: str) -> tuple[str, pd.DataFrame]:
+    """The report's correlations where it has the score, else the sample's that has it with
+    the most initialisations, then the most architectures (the report's when none has)."""
+    found = []
+    for name, corr in sources.items():
+        r = analysis.correlation_row(corr, score, dataset, "kendall", "test_acc")
+        if r is not None:
+            if name == "":
+                return name, corr
+            seeds = int(r["n_seeds"]) if "n_seeds" in r else 1
+            found.append((seeds, int(r["n"]), name))
+    if not found:
+        return "", sources[""]
+    _, _, name = max(found, key=lambda f: (f[0], f[1]))
+    return name, sources[name]
 
 
 def outside_interval(row: pd.Series | None, paper: float | None) -> bool | None:
@@ -108,30 +134,55 @@ def _table1_caption(summary: dict) -> str:
             r"correlations are negative when it works) are ours only.")
 
 
-def rank_based_tex(table: pd.DataFrame, corr: pd.DataFrame, summary: dict) -> str:
+def rank_based_tex(table: pd.DataFrame, summary: dict) -> str:
     header = ["Score", r"$\tau$ ours [95\% CI]", r"$\tau$ paper", r"$\Delta\tau$",
               r"$\rho$ ours [95\% CI]", r"$\rho$ paper", r"$\Delta\rho$",
               r"$\tau$ dropped", r"$n$ (non-fin.)"]
     rows: list = []
+    sampled: dict[str, int] = {}
     for dataset in analysis.ordered_datasets(table["dataset"]):
         group = []
         for _, r in table[table["dataset"] == dataset].iterrows():
             if r["n"] is None or pd.isna(r["n"]):
                 continue
-            k = analysis.correlation_row(corr, r["score"], dataset, "kendall", "test_acc")
-            s = analysis.correlation_row(corr, r["score"], dataset, "spearman", "test_acc")
-            group.append([tex_escape(names.RANK_BASED.get(r["score"], names.label(r["score"]))),
-                          interval(k), number(r["kendall_paper"]),
+            label = tex_escape(names.RANK_BASED.get(r["score"], names.label(r["score"])))
+            if r.get("source"):
+                mark = sampled.setdefault(r["source"], len(sampled) + 1)
+                label += rf"$^{{{mark}}}$"
+            group.append([label, _interval_of(r, "kendall"), number(r["kendall_paper"]),
                           _delta(r["kendall_diff"], r["kendall_outside"]),
-                          interval(s), number(r["spearman_paper"]),
+                          _interval_of(r, "spearman"), number(r["spearman_paper"]),
                           _delta(r["spearman_diff"], r["spearman_outside"]),
                           number(r["kendall_dropped"]),
                           f"{int(r['n'])} ({int(r['n_nonfinite'])})"])
         rows += [group_row(dataset_cell(dataset), len(header)), *group] if group else []
-    caption = _table1_caption(summary)
+    caption = _table1_caption(summary) + _sampled_caption(table, sampled)
     if not rows:
         return missing_table("rank_based_table1", caption, "none of its scores was scored")
     return longtable(header, rows, "lrrrrrrrr", "rank_based_table1", caption)
+
+
+def _interval_of(r: pd.Series, method: str) -> str:
+    """The table's own value and interval of ``method`` (``interval``'s form)."""
+    if r[method] is None or pd.isna(r[method]):
+        return "--"
+    return interval(pd.Series({"value": r[method], "ci_low": r[f"{method}_ci_low"],
+                               "ci_high": r[f"{method}_ci_high"]}))
+
+
+def _sampled_caption(table: pd.DataFrame, sampled: dict[str, int]) -> str:
+    """What each superscript says: the experiment a row comes from, its architectures and
+    initialisations (the report experiment did not score that score there)."""
+    parts = []
+    for source, mark in sampled.items():
+        rows = table[table["source"] == source]
+        n = sorted({int(v) for v in rows["n"].dropna()})
+        seeds = sorted({int(v) for v in rows["n_seeds"].dropna()})
+        parts.append(rf"$^{{{mark}}}$ " + tex_escape(
+            f"from experiment {source} ({'/'.join(map(str, n))} architectures, "
+            f"{'/'.join(map(str, seeds))} initialisation(s) averaged), which the report "
+            "experiment does not score"))
+    return (" " + "; ".join(parts) + ".") if parts else ""
 
 
 def seed_spread_table(stats: dict[str, pd.DataFrame], published: dict) -> pd.DataFrame:
@@ -279,7 +330,8 @@ def searches_tex(tables: Tables, published: dict) -> str:
 
 
 def tables(inputs: RunInputs) -> Tables:
-    out = {"rank_based_table1": rank_based_table(inputs.stats, inputs.published)}
+    out = {"rank_based_table1": rank_based_table(inputs.stats, inputs.published,
+                                                 inputs.sample_stats)}
     spread = seed_spread_table(inputs.stats, inputs.published)
     if not spread.empty:
         out["rank_based_seed_spread"] = spread
@@ -290,8 +342,7 @@ def tables(inputs: RunInputs) -> Tables:
 
 
 def texts(inputs: RunInputs, tables: Tables) -> dict[str, str]:
-    out = {"rank_based_table1": rank_based_tex(tables["rank_based_table1"],
-                                               inputs.correlations, inputs.summary),
+    out = {"rank_based_table1": rank_based_tex(tables["rank_based_table1"], inputs.summary),
            "rank_based_searches": searches_tex(tables, inputs.published)}
     if "rank_based_seed_spread" in tables:
         out["rank_based_seed_spread"] = seed_spread_tex(tables["rank_based_seed_spread"])

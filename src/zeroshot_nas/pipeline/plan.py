@@ -350,6 +350,18 @@ class Plan:
         return {table: self.experiments[name].fingerprint
                 for table, name in self.space_experiments().items()}
 
+    def sample_stats(self) -> dict[str, str]:
+        """The statistics folders of the run's other experiments on the report experiment's
+        space and benchmark table, by name (RB Table 1 takes what the report lacks)."""
+        report = self.experiments[self.report]
+        return {name: f"results/{name}/stats" for name, e in self.experiments.items()
+                if name != self.report and (e.space, e.benchmark) == (report.space,
+                                                                      report.benchmark)}
+
+    def sample_stats_made_of(self) -> dict[str, str]:
+        """The fingerprints of :meth:`sample_stats`'s experiments (tracked by the paper)."""
+        return {name: self.experiments[name].fingerprint for name in self.sample_stats()}
+
     def search_live(self, algorithm: str) -> bool:
         return bool(self.config["search"]["live"]) and algorithm not in TRAIN_BASED
 

@@ -238,7 +238,8 @@ def paper_tables(smk: Any) -> None:
     run["images"] = image_counts(run.pop("image_sources", {}), list(smk.input.images))
     write_paper_tables(smk.input.stats, smk.output[0], smk.input.figures,
                        search_dir=search if isinstance(search, str) else None, run=run,
-                       space_stats=dict(smk.params.get("space_stats") or {}))
+                       space_stats=dict(smk.params.get("space_stats") or {}),
+                       sample_stats=dict(smk.params.get("sample_stats") or {}))
 
 
 def paper_pdf(smk: Any) -> None:
