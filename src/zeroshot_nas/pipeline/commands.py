@@ -7,6 +7,7 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from zeroshot_nas.config import seed_argument
@@ -45,51 +46,100 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def experiment_progress(config: dict, name: str, now: float | None = None) -> list[dict]:
     """Per data set and seed of one experiment: architectures whose every score is cached,
-    out of the sample, the recent rate and the estimated time left."""
-    from zeroshot_nas.config import experiment_proxies
+    out of the sample, the recent rate, the estimated time left at that rate, and, for
+    :func:`run_time_left`, the scoring seconds of each done architecture (its cached scores'
+    own) and when the architectures of the last hour were done."""
     from zeroshot_nas.pipeline.plan import sample_settings
-    from zeroshot_nas.proxies import Protocol
-    from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device
-    from zeroshot_nas.scoring import cached_entries, run_batch
     from zeroshot_nas.spaces import arch_id
     from zeroshot_nas.spaces.sampling import sample_from_settings
 
     e = config["experiments"][name]
     now = time.time() if now is None else now
     archs = [arch_id(e["space"], a) for a in sample_from_settings(sample_settings(e))]
-    names = experiment_proxies(e)
     rows = []
     for dataset in e["datasets"]:
         images = Path("data/images") / f"{dataset}.npz"
         for seed in e["seeds"]:
+            done = (_done_architectures(config, e, images, dataset, seed, archs)
+                    if images.exists() else [])
+            recent = sorted(t for t, _ in done if now - t <= RATE_WINDOW_S)
             row = {"experiment": name, "dataset": dataset, "seed": seed, "total": len(archs),
-                   "done": 0, "per_hour": 0.0, "eta_hours": None}
-            if images.exists():
-                protocol = Protocol.from_experiment(e, seed=seed, device="cpu")
-                _, cache = run_batch(images, e["space"], dataset, protocol, config["cache_dir"])
-                numerics = numerics_environment(resolve_device(protocol.device))
-                stamps = [cache.path(a).stat().st_mtime for a in archs
-                          if len(cached_entries(cache, a, "fused", names, numerics))
-                          == len(names)]
-                recent = [t for t in stamps if now - t <= RATE_WINDOW_S]
-                row["done"] = len(stamps)
-                if len(recent) >= 2:
-                    row["per_hour"] = len(recent) / max(now - min(recent), 1.0) * 3600.0
-            left = row["total"] - row["done"]
-            if row["per_hour"] > 0:
-                row["eta_hours"] = left / row["per_hour"]
+                   "done": len(done), "per_hour": 0.0, "eta_hours": None,
+                   "arch_seconds": [sec for _, sec in done], "recent": recent}
+            if len(recent) >= 2:
+                row["per_hour"] = len(recent) / max(now - recent[0], 1.0) * 3600.0
+                row["eta_hours"] = (row["total"] - row["done"]) / row["per_hour"]
             rows.append(row)
     return rows
 
 
+def _done_architectures(config: dict, e: dict, images: Path, dataset: str, seed: int,
+                        archs: list[str]) -> list[tuple[float, float]]:
+    """(cache file time, Σ the scores' seconds) of every architecture whose every score of
+    ``e`` is cached for this data set and seed."""
+    from zeroshot_nas.config import experiment_proxies
+    from zeroshot_nas.proxies import Protocol
+    from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device
+    from zeroshot_nas.scoring import cached_entries, run_batch
+
+    names = experiment_proxies(e)
+    protocol = Protocol.from_experiment(e, seed=seed, device="cpu")
+    _, cache = run_batch(images, e["space"], dataset, protocol, config["cache_dir"])
+    numerics = numerics_environment(resolve_device(protocol.device))
+    done = []
+    for a in archs:
+        entries = cached_entries(cache, a, "fused", names, numerics)
+        if len(entries) == len(names):
+            done.append((cache.path(a).stat().st_mtime,
+                         sum(float(entry["seconds"]) for entry in entries.values())))
+    return done
+
+
+def run_time_left(rows: list[dict], now: float) -> dict:
+    """The whole run's scoring left, which holds however the jobs move between rows: the
+    cost of an architecture of an experiment and data set is the median of its done
+    architectures' scoring seconds over every seed (a median, so that architectures scored
+    on a loaded machine do not set it); the work left is Σ architectures left × cost, the
+    pace Σ architectures done in the last hour × cost per wall second (every job together).
+    ``unknown``: architectures left of an experiment and data set with none done yet."""
+    pooled: dict[tuple[str, str], list[float]] = {}
+    for r in rows:
+        pooled.setdefault((r["experiment"], r["dataset"]), []).extend(r["arch_seconds"])
+    cost = {key: float(np.median(v)) for key, v in pooled.items() if v}
+    left_s = done_s = 0.0
+    unknown = 0
+    for r in rows:
+        key, left = (r["experiment"], r["dataset"]), r["total"] - r["done"]
+        if key not in cost:
+            unknown += left
+            continue
+        left_s += left * cost[key]
+        done_s += len(r["recent"]) * cost[key]
+    since = [r["recent"][0] for r in rows if r["recent"]]
+    pace = done_s / max(now - min(since), 1.0) if since else 0.0
+    return {"done": sum(r["done"] for r in rows), "total": sum(r["total"] for r in rows),
+            "scoring_hours_left": left_s / 3600.0, "unknown": unknown,
+            "eta_hours": left_s / pace / 3600.0 if pace > 0 else None}
+
+
 def _cmd_progress(args: argparse.Namespace) -> int:
     config = load_config(args.configfile)
+    now = time.time()
+    rows = []
     for name in config["experiments"]:
-        for row in experiment_progress(config, name):
+        for row in experiment_progress(config, name, now):
+            rows.append(row)
             eta = "—" if row["eta_hours"] is None else f"{row['eta_hours']:.1f} h"
             print(f"{row['experiment']} {row['dataset']:15s} seed {row['seed']}: "
                   f"{row['done']:6d} / {row['total']} architectures scored "
                   f"({row['per_hour']:.0f}/h in the last hour), time left {eta}")
+    total = run_time_left(rows, now)
+    eta = ("— (nothing scored in the last hour)" if total["eta_hours"] is None
+           else f"about {total['eta_hours']:.1f} h at the last hour's pace")
+    unknown = (f"; {total['unknown']} architecture(s) of a data set not yet started are not "
+               "counted" if total["unknown"] else "")
+    print(f"all: {total['done']} / {total['total']} scored; "
+          f"{total['scoring_hours_left']:.1f} h of scoring left (job-hours), {eta}{unknown}")
     return 0
 
 
@@ -114,7 +164,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g = subparsers.add_parser(
         "progress", help="how much of a configuration's scoring is cached, with an ETA",
         description="Counts, per experiment, data set and seed, the sampled architectures "
-        "whose every score is cached, and estimates the time left from the last hour's rate. "
+        "whose every score is cached, and estimates the time left from the last hour's rate; "
+        "its last line, the whole run's time left from the cached scores' own seconds and "
+        "the last hour's pace over every job. "
         "Run it from the project folder while (or after) the workflow runs.")
     g.add_argument("--configfile", default="config.yaml")
     g.set_defaults(func=_cmd_progress)
