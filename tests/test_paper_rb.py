@@ -133,7 +133,7 @@ def test_rows_the_report_lacks_come_from_the_runs_samples(run, tmp_path):
     assert pd.isna(snip["source"]) and snip["kendall"] > 0.99
     tex = (out / "rank_based_table1.tex").read_text(encoding="utf-8")
     assert re.search(r"^Grasp\$\^\{1\}\$ & " + f"{grasp['kendall']:.2f}", tex, re.M)
-    assert ("from experiment rb-sample (30 architectures, 3 initialisation(s) averaged), "
+    assert ("from experiment rb-sample (30 architectures, the mean of 3 initialisations), "
             "which the report experiment does not score") in tex
     # without samples the row is absent, as before
     alone = pd.read_csv(gen / "rank_based_table1.csv").set_index(["score", "dataset"])

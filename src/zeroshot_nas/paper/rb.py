@@ -178,10 +178,11 @@ def _sampled_caption(table: pd.DataFrame, sampled: dict[str, int]) -> str:
         rows = table[table["source"] == source]
         n = sorted({int(v) for v in rows["n"].dropna()})
         seeds = sorted({int(v) for v in rows["n_seeds"].dropna()})
+        inits = ("one initialisation" if seeds == [1] else
+                 f"the mean of {'/'.join(map(str, seeds))} initialisations")
         parts.append(rf"$^{{{mark}}}$ " + tex_escape(
-            f"from experiment {source} ({'/'.join(map(str, n))} architectures, "
-            f"{'/'.join(map(str, seeds))} initialisation(s) averaged), which the report "
-            "experiment does not score"))
+            f"from experiment {source} ({'/'.join(map(str, n))} architectures, {inits}), "
+            "which the report experiment does not score"))
     return (" " + "; ".join(parts) + ".") if parts else ""
 
 
