@@ -95,16 +95,19 @@ def test_rb_table1_is_the_aggregated_seeds_with_ntk_twice(run):
     assert "How far the initialisations disagree" in (gen / "section_rb.tex").read_text()
 
 
-def sample_stats(scores: pd.DataFrame, folder: Path, n: int, seeds: int) -> Path:
-    """Statistics of a sample experiment: grasp = test accuracy + seed-dependent noise on the
-    first ``n`` architectures with a path, and snip (which the report has too) reversed."""
+def sample_stats(scores: pd.DataFrame, folder: Path, n: int, seeds: int,
+                 extra: tuple[str, ...] = ()) -> Path:
+    """Statistics of a sample experiment: grasp (and ``extra``) = test accuracy +
+    seed-dependent noise on the first ``n`` architectures with a path, and snip (which the
+    report has too) reversed."""
     archs = scores.loc[scores["arch"].map(nb201.has_path), "arch"].unique()[:n]
     base = scores[scores["arch"].isin(archs) & (scores["score"] == "snip")
                   & (scores["seed"] == 0)]
     noise = np.random.default_rng(n).normal(0.0, 1.0, (seeds, len(base)))
     made = [base.assign(score=score, seed=s, value=value)
             for s in range(seeds)
-            for score, value in (("grasp", base["test_acc"].to_numpy() + noise[s]),
+            for score, value in (*((name, base["test_acc"].to_numpy() + noise[s])
+                                   for name in ("grasp", *extra)),
                                  ("snip", -base["test_acc"].to_numpy()))]
     tables, summary = analysis.compute_stats(
         pd.concat(made, ignore_index=True),
@@ -116,7 +119,7 @@ def sample_stats(scores: pd.DataFrame, folder: Path, n: int, seeds: int) -> Path
 def test_rows_the_report_lacks_come_from_the_runs_samples(run, tmp_path):
     gen, scores, _ = run
     samples = {"rb-sample": sample_stats(scores, tmp_path / "three", 30, 3),
-               "rb-ntk": sample_stats(scores, tmp_path / "one", 40, 1)}
+               "rb-ntk": sample_stats(scores, tmp_path / "one", 40, 1, extra=("fisher",))}
     out = tmp_path / "generated"
     assemble.write_paper_tables(gen.parent / "stats", out, sample_stats=samples)
     table = pd.read_csv(out / "rank_based_table1.csv").set_index(["score", "dataset"])
@@ -131,10 +134,15 @@ def test_rows_the_report_lacks_come_from_the_runs_samples(run, tmp_path):
     # a score the report has stays the report's (snip is reversed in both samples)
     snip = table.loc[("snip", "cifar10")]
     assert pd.isna(snip["source"]) and snip["kendall"] > 0.99
+    fisher = table.loc[("fisher", "cifar10")]  # in the one-seed sample only
+    assert fisher["source"] == "rb-ntk" and (fisher["n"], fisher["n_seeds"]) == (40, 1)
     tex = (out / "rank_based_table1.tex").read_text(encoding="utf-8")
-    assert re.search(r"^Grasp\$\^\{1\}\$ & " + f"{grasp['kendall']:.2f}", tex, re.M)
-    assert ("from experiment rb-sample (30 architectures, the mean of 3 initialisations), "
-            "which the report experiment does not score") in tex
+    # marks in the table's order: Fisher's row comes before Grasp's
+    assert re.search(r"^Fisher\$\^\{1\}\$ & ", tex, re.M)
+    assert re.search(r"^Grasp\$\^\{2\}\$ & " + f"{grasp['kendall']:.2f}", tex, re.M)
+    assert ("$^{1}$ from experiment rb-ntk (40 architectures, one initialisation), which the "
+            "report experiment does not score; $^{2}$ from experiment rb-sample (30 "
+            "architectures, the mean of 3 initialisations)") in tex
     # without samples the row is absent, as before
     alone = pd.read_csv(gen / "rank_based_table1.csv").set_index(["score", "dataset"])
     assert pd.isna(alone.loc[("grasp", "cifar10"), "n"])
