@@ -143,6 +143,15 @@ def test_rows_the_report_lacks_come_from_the_runs_samples(run, tmp_path):
     assert ("$^{1}$ from experiment rb-ntk (40 architectures, one initialisation), which the "
             "report experiment does not score; $^{2}$ from experiment rb-sample (30 "
             "architectures, the mean of 3 initialisations)") in tex
+    # the three-seed sample's spread beside the report's; the one-seed sample has none
+    spread = pd.read_csv(out / "rank_based_seed_spread.csv")
+    grasp_spread = spread[(spread["score"] == "grasp") & (spread["method"] == "kendall")]
+    assert grasp_spread["source"].tolist() == ["rb-sample"]
+    assert grasp_spread["aggregated"].iloc[0] == pytest.approx(grasp["kendall"])
+    assert grasp_spread["n_seeds"].iloc[0] == 3 and "fisher" not in set(spread["score"])
+    assert set(spread.loc[spread["score"] == "snip", "source"].fillna("")) == {""}
+    assert re.search(r"^Grasp \(rb-sample\) & ", (out / "rank_based_seed_spread.tex").read_text(),
+                     re.M)
     # without samples the row is absent, as before
     alone = pd.read_csv(gen / "rank_based_table1.csv").set_index(["score", "dataset"])
     assert pd.isna(alone.loc[("grasp", "cifar10"), "n"])

@@ -186,11 +186,25 @@ def _sampled_caption(table: pd.DataFrame, sampled: dict[str, int]) -> str:
     return (" " + "; ".join(parts) + ".") if parts else ""
 
 
-def seed_spread_table(stats: dict[str, pd.DataFrame], published: dict) -> pd.DataFrame:
-    """The per-seed spread (``seed_spread``) of the Table 1 scores, in the table's order;
-    empty when the run has one seed."""
-    spread = stats.get("seed_spread", pd.DataFrame())
+def seed_spread_table(stats: dict[str, pd.DataFrame], published: dict,
+                      table1: pd.DataFrame | None = None,
+                      samples: dict[str, dict[str, pd.DataFrame]] | None = None) -> pd.DataFrame:
+    """The per-seed spread (``seed_spread``) of the Table 1 scores, in the table's order: the
+    report experiment's, and for a Table 1 row taken from a sample (``table1``'s ``source``)
+    that sample's, named in ``source``; empty when none has two seeds."""
     order = list(published["rank_based_table1"]["values"])
+    parts = [stats.get("seed_spread", pd.DataFrame()).assign(source="")]
+    borrowed = (table1[table1["source"].fillna("") != ""] if table1 is not None
+                and "source" in table1 else pd.DataFrame(columns=["source"]))
+    for source, rows in borrowed.groupby("source"):
+        spread = (samples or {}).get(source, {}).get("seed_spread", pd.DataFrame())
+        if spread.empty:
+            continue
+        keys = set(zip(rows["score"], rows["dataset"], strict=True))
+        parts.append(spread[[k in keys for k in zip(spread["score"], spread["dataset"],
+                                                   strict=True)]].assign(source=source))
+    spread = pd.concat([p for p in parts if not p.empty], ignore_index=True) \
+        if any(not p.empty for p in parts) else pd.DataFrame()
     if spread.empty:
         return spread
     sub = spread[spread["score"].isin(order)].copy()
@@ -208,7 +222,8 @@ def seed_spread_tex(spread: pd.DataFrame) -> str:
     for dataset in analysis.ordered_datasets(kendall["dataset"]):
         rows.append(group_row(dataset_cell(dataset), len(header)))
         for r in kendall[kendall["dataset"] == dataset].itertuples():
-            rows.append([tex_escape(names.RANK_BASED.get(r.score, names.label(r.score))),
+            label = names.RANK_BASED.get(r.score, names.label(r.score))
+            rows.append([tex_escape(label + (f" ({r.source})" if r.source else "")),
                          number(r.aggregated),
                          rf"{number(r.seed_mean)} {{\scriptsize[{number(r.seed_min)}, "
                          rf"{number(r.seed_max)}]}}", number(r.seed_std, 3),
@@ -222,7 +237,8 @@ def seed_spread_tex(spread: pd.DataFrame) -> str:
                r"seeds' values over the architectures; rel.\ sd: the median over architectures "
                r"of the seeds' standard deviation over the absolute mean (architectures whose "
                r"every seed is finite); the last column counts the architectures with some or "
-               r"all seeds non-finite.")
+               r"all seeds non-finite. A row naming an experiment is that experiment's (the "
+               r"score's row of Table 1 comes from it).")
     return longtable(header, rows, "lrrrrrr", "rank_based_seed_spread", caption)
 
 
@@ -333,7 +349,8 @@ def searches_tex(tables: Tables, published: dict) -> str:
 def tables(inputs: RunInputs) -> Tables:
     out = {"rank_based_table1": rank_based_table(inputs.stats, inputs.published,
                                                  inputs.sample_stats)}
-    spread = seed_spread_table(inputs.stats, inputs.published)
+    spread = seed_spread_table(inputs.stats, inputs.published, out["rank_based_table1"],
+                               inputs.sample_stats)
     if not spread.empty:
         out["rank_based_seed_spread"] = spread
     check = freerea_table(inputs.stats)
