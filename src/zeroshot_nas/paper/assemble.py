@@ -93,8 +93,9 @@ def write_paper_tables(
     figures' manifest. ``space_stats``: the statistics folders of the run's experiments on
     another space's tables, by table name (the NAS-Bench-101 section reads ``nb101`` and
     ``nb101-naslib``). ``sample_stats``: the statistics folders of the run's other
-    experiments on the report's space and table, by experiment name. Figure paths are written relative to ``out_dir``'s parent (the paper
-    folder, where LaTeX runs). Returns the written paths."""
+    experiments on the report's space and table, by experiment name (RB Table 1 takes the
+    scores the report experiment lacks from them). Figure paths are written relative to
+    ``out_dir``'s parent (the paper folder, where LaTeX runs). Returns the written paths."""
     stats, summary = analysis.read_stats(stats_dir)
     published = load_published(published_path)
     out = Path(out_dir)
