@@ -23,7 +23,7 @@ NOW = 2_000_000_000.0
 
 
 @pytest.fixture()
-def project(tmp_path, monkeypatch):
+def project(tmp_path, monkeypatch, shared_data):
     """A project folder whose cache holds 3 of the 4 architectures of seed 0 on CIFAR-10:
     two done two hours ago, one ten minutes ago; seed 1 untouched, CIFAR-100 without images."""
     monkeypatch.chdir(tmp_path)
