@@ -194,19 +194,17 @@ def seed_spread_table(stats: dict[str, pd.DataFrame], published: dict,
     that sample's, named in ``source``; empty when none has two seeds."""
     order = list(published["rank_based_table1"]["values"])
     parts = [stats.get("seed_spread", pd.DataFrame()).assign(source="")]
-    borrowed = (table1[table1["source"].fillna("") != ""] if table1 is not None
-                and "source" in table1 else pd.DataFrame(columns=["source"]))
-    for source, rows in borrowed.groupby("source"):
+    borrowed = pd.DataFrame(columns=["source"]) if table1 is None else table1
+    for source, rows in borrowed[borrowed["source"] != ""].groupby("source"):
         spread = (samples or {}).get(source, {}).get("seed_spread", pd.DataFrame())
-        if spread.empty:
-            continue
-        keys = set(zip(rows["score"], rows["dataset"], strict=True))
-        parts.append(spread[[k in keys for k in zip(spread["score"], spread["dataset"],
-                                                   strict=True)]].assign(source=source))
-    spread = pd.concat([p for p in parts if not p.empty], ignore_index=True) \
-        if any(not p.empty for p in parts) else pd.DataFrame()
-    if spread.empty:
-        return spread
+        if not spread.empty:
+            keys = pd.MultiIndex.from_frame(rows[["score", "dataset"]])
+            mine = pd.MultiIndex.from_frame(spread[["score", "dataset"]]).isin(keys)
+            parts.append(spread[mine].assign(source=source))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame()
+    spread = pd.concat(parts, ignore_index=True)
     sub = spread[spread["score"].isin(order)].copy()
     sub["_score"] = sub["score"].map(order.index)
     sub["_dataset"] = sub["dataset"].map(analysis.ordered_datasets(sub["dataset"]).index)
