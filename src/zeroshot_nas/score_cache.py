@@ -210,9 +210,11 @@ class ScoreCache:
             return None
         return entry
 
-    def merge(self, arch_id: str, arch: str, mode: str,
-              entries: dict[str, dict[str, Any]]) -> None:
-        """Add ``entries`` to the architecture's file under the folder lock."""
+    def merge(self, arch_id: str, arch: str, mode: str, entries: dict[str, dict[str, Any]],
+              keep_intact: bool = False) -> int:
+        """Add ``entries`` to the architecture's file under the folder lock; with
+        ``keep_intact`` an intact entry already there (well formed, matching its checksum)
+        is kept instead. The number of entries written."""
         owner = self._owner(arch_id)
         sealed = {name: {k: e[k] for k in ENTRY_FIELDS} | {"checksum": _checksum(e, owner)}
                   for name, e in entries.items()}
@@ -231,7 +233,18 @@ class ScoreCache:
         try:
             data = self.load(arch_id)
             data.update(header)
-            data.setdefault("modes", {}).setdefault(mode, {}).update(sealed)
-            io.write_text(self.path(arch_id), json.dumps(data, sort_keys=True))
+            present = data.setdefault("modes", {}).setdefault(mode, {})
+            if keep_intact:
+                sealed = {name: e for name, e in sealed.items()
+                          if not self._intact(present.get(name), owner)}
+            present.update(sealed)
+            if sealed:
+                io.write_text(self.path(arch_id), json.dumps(data, sort_keys=True))
         finally:
             self.lock.release()
+        return len(sealed)
+
+    @staticmethod
+    def _intact(entry: Any, owner: dict[str, Any]) -> bool:
+        return entry is not None and entry_problem(entry) is None \
+            and entry["checksum"] == _checksum(entry, owner)

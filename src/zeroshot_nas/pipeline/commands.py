@@ -1,4 +1,5 @@
-"""Workflow-level commands: ``validate-config``, ``sample-archs`` and ``progress``."""
+"""Workflow-level commands: ``validate-config``, ``sample-archs``, ``progress`` and the score
+archive pair ``cache-export`` / ``cache-import``."""
 
 from __future__ import annotations
 
@@ -143,7 +144,61 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cache_export(args: argparse.Namespace) -> int:
+    from zeroshot_nas.score_archive import export_archive
+
+    cache_dir = _cache_dir(args)
+    n = export_archive(cache_dir, args.out, exclude=args.exclude)
+    log.info("packed %d score entries of %s into %s%s", n, cache_dir, args.out,
+             f" (leaving out those in {len(args.exclude)} earlier archive(s))"
+             if args.exclude else "")
+    return 0
+
+
+def _cmd_cache_import(args: argparse.Namespace) -> int:
+    from zeroshot_nas.score_archive import import_archive
+
+    cache_dir = _cache_dir(args)
+    counts = import_archive(args.archives, cache_dir)
+    log.info("into %s: %d score entries added, %d already there (kept), %d rejected",
+             cache_dir, counts.added, counts.kept, counts.rejected)
+    return 1 if counts.rejected else 0
+
+
+def _cache_dir(args: argparse.Namespace) -> str:
+    return args.cache_dir or load_config(args.configfile)["cache_dir"]
+
+
+def _register_archive(subparsers: argparse._SubParsersAction) -> None:
+    cache_help = "the score cache (default: the configuration's cache_dir)"
+    e = subparsers.add_parser(
+        "cache-export", help="pack a score cache into one Parquet archive",
+        description="Packs every entry of a score cache (value, status, seconds, definition "
+        "and checksum, per architecture, protocol, data set, seed and batch) into one Parquet "
+        "file that cache-import writes into another cache; with --exclude, only entries not "
+        "in the given earlier archives (successive parts of one long run).")
+    e.add_argument("--configfile", default="config.yaml")
+    e.add_argument("--cache-dir", default=None, help=cache_help)
+    e.add_argument("--out", required=True, help="the archive to write (.parquet)")
+    e.add_argument("--exclude", nargs="*", default=[], metavar="ARCHIVE",
+                   help="earlier archives whose entries are left out")
+    e.set_defaults(func=_cmd_cache_export)
+
+    i = subparsers.add_parser(
+        "cache-import", help="write score archives into a score cache",
+        description="Writes the entries of score archives (cache-export) into a score cache, "
+        "after checking each against its folder identity and checksum; an intact entry "
+        "already in the cache is kept. A run serves an imported score only where its "
+        "definition (score and engine versions, torch build and CPU kernels) is the run's "
+        "own. Exits 1 if any entry was rejected.")
+    i.add_argument("archives", nargs="+", help="archives made by cache-export")
+    i.add_argument("--configfile", default="config.yaml")
+    i.add_argument("--cache-dir", default=None, help=cache_help)
+    i.set_defaults(func=_cmd_cache_import)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    _register_archive(subparsers)
     p = subparsers.add_parser("validate-config", help="validate a workflow config file")
     p.add_argument("configfile")
     p.add_argument("--print", action="store_true", help="print the config with defaults")
