@@ -40,6 +40,9 @@ def test_an_imported_cache_serves_every_score_and_holds_the_same_bytes(tmp_path)
     counts = import_archive([tmp_path / "scores.parquet"], tmp_path / "b")
     assert (counts.added, counts.kept, counts.rejected) == (12, 0, 0)
     assert _files(tmp_path / "b") == _files(tmp_path / "a")
+    # each file keeps the time it was scored at (progress reads its pace from it)
+    assert [p.stat().st_mtime for p in sorted((tmp_path / "b").rglob("*.json"))] == \
+        [p.stat().st_mtime for p in sorted((tmp_path / "a").rglob("*.json"))]
     again = _score([*ARCHS, NO_PATH], tmp_path / "b")
     assert again.attrs["computed"] == 0 and again.attrs["cached"] == 4
     pd.testing.assert_frame_equal(again, first, check_like=True)
@@ -83,6 +86,7 @@ def _tampered(tmp_path: Path, **change) -> Path:
     ({"folder": "../../outside"}, "is not the one its identity names"),
     ({"batch": "../x"}, "does not name a cache folder"),
     ({"status": "bogus"}, "unknown status"),
+    ({"written": float("nan")}, "is not a time"),
 ])
 def test_a_tampered_entry_is_rejected_by_name_and_the_rest_imported(tmp_path, caplog, change,
                                                                      reason):

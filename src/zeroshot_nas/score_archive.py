@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,13 +30,20 @@ import pandas as pd
 
 from . import io
 from .errors import UserError
-from .score_cache import ENTRY_FIELDS, ScoreCache, _checksum, _file_problem, entry_problem
+from .score_cache import (
+    ENTRY_FIELDS,
+    ScoreCache,
+    entry_checksum,
+    entry_problem,
+    file_problem,
+    is_number,
+)
 
 log = logging.getLogger(__name__)
 
 HEADER = ("folder", "arch_id", "arch", "space", "dataset", "seed", "batch", "protocol")
-COLUMNS = (*HEADER, "mode", "score", "value", "status", "seconds", "extra", "definition",
-           "checksum")
+COLUMNS = (*HEADER, "written", "mode", "score", "value", "status", "seconds", "extra",
+           "definition", "checksum")
 _JSON_FIELDS = ("protocol", "extra", "definition")
 _NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 _ROW_KEY = ("folder", "arch_id", "mode", "score", "checksum")
@@ -61,7 +69,7 @@ def _file_rows(path: Path, cache_dir: Path) -> list[dict[str, Any]]:
     """The archive rows of one cache file (none, with a warning, if it is not a sound one)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        problem = _file_problem(data)
+        problem = file_problem(data)
         if problem is None and _folder_of(data) != path.parent.relative_to(cache_dir).as_posix():
             problem = "its recorded identity is not its folder's"
         if problem is None and data.get("arch_id") != path.stem:
@@ -72,7 +80,8 @@ def _file_rows(path: Path, cache_dir: Path) -> list[dict[str, Any]]:
         log.warning("%s is left out of the archive: %s", path, problem)
         return []
     header = {k: data[k] for k in HEADER if k != "folder"} | {
-        "folder": path.parent.relative_to(cache_dir).as_posix()}
+        "folder": path.parent.relative_to(cache_dir).as_posix(),
+        "written": path.stat().st_mtime}
     return [header | {"mode": mode, "score": name}
             | {k: entry.get(k) for k in (*ENTRY_FIELDS, "checksum")}
             for mode, entries in sorted(data["modes"].items())
@@ -142,9 +151,11 @@ def _row_problem(row: dict[str, Any]) -> str | None:
         return str(err)
     if not isinstance(row["arch_id"], str) or not _NAME.fullmatch(row["arch_id"]):
         return f"architecture id {row['arch_id']!r} is not a file name"
+    if not is_number(row["written"]) or row["written"] < 0:
+        return f"its time written {row['written']!r} is not a time"
     entry = {k: row[k] for k in (*ENTRY_FIELDS, "checksum")}
     problem = entry_problem(entry)
-    if problem is None and entry["checksum"] != _checksum(entry, _owner(row)):
+    if problem is None and entry["checksum"] != entry_checksum(entry, _owner(row)):
         problem = "it does not match its checksum"
     return problem
 
@@ -161,6 +172,7 @@ def _import_file(cache_dir: Path, rows: list[dict[str, Any]], counts: ImportCoun
     identity = {k: v for k, v in _owner(first).items() if k != "arch_id"}
     protocol = {k: v for k, v in first["protocol"].items() if k != "key"}
     cache = ScoreCache(cache_dir / first["folder"], identity, protocol=protocol)
+    new_file = not cache.path(first["arch_id"]).exists()
     for mode in sorted({r["mode"] for r in rows}):
         entries = {r["score"]: {k: r[k] for k in ENTRY_FIELDS}
                    for r in rows if r["mode"] == mode}
@@ -168,6 +180,9 @@ def _import_file(cache_dir: Path, rows: list[dict[str, Any]], counts: ImportCoun
                             keep_intact=True)
         counts.added += added
         counts.kept += len(entries) - added
+    if new_file:
+        # when it was scored, not when it was imported: `progress` reads its pace from this
+        os.utime(cache.path(first["arch_id"]), (first["written"], first["written"]))
 
 
 def import_archive(paths: Iterable[str | Path], cache_dir: str | Path) -> ImportCounts:

@@ -58,7 +58,7 @@ def batch_digest(x: np.ndarray, y: np.ndarray | None) -> str:
     return digest.hexdigest()[:16]
 
 
-def _checksum(entry: dict[str, Any], owner: Mapping[str, Any]) -> str:
+def entry_checksum(entry: dict[str, Any], owner: Mapping[str, Any]) -> str:
     body = {k: entry[k] for k in ENTRY_FIELDS} | {"owner": dict(owner)}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -82,7 +82,7 @@ def entry_value(entry: dict[str, Any]) -> float:
     return float(entry["value"])
 
 
-def _is_number(x: Any) -> bool:
+def is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -96,9 +96,9 @@ def entry_problem(entry: Any) -> str | None:
     if entry["status"] not in STATUSES:
         return f"unknown status {entry['status']!r}"
     if (entry["status"] == "ok") != (entry["value"] is not None) or \
-            (entry["value"] is not None and not _is_number(entry["value"])):
+            (entry["value"] is not None and not is_number(entry["value"])):
         return f"value {entry['value']!r} does not fit status {entry['status']!r}"
-    if not _is_number(entry["seconds"]) or entry["seconds"] < 0:
+    if not is_number(entry["seconds"]) or entry["seconds"] < 0:
         return f"seconds {entry['seconds']!r} is not a duration"
     if not isinstance(entry["extra"], dict) or not isinstance(entry["definition"], dict) \
             or not isinstance(entry["checksum"], str):
@@ -106,7 +106,7 @@ def entry_problem(entry: Any) -> str | None:
     return None
 
 
-def _file_problem(data: Any) -> str | None:
+def file_problem(data: Any) -> str | None:
     """Why a file's JSON content is not a cache file (None if its shape is right)."""
     if not isinstance(data, dict):
         return f"the file holds a {type(data).__name__}, not a mapping"
@@ -182,7 +182,7 @@ class ScoreCache:
             except (OSError, ValueError) as err:
                 problem = f"{type(err).__name__}: {err}"
             else:
-                problem = _file_problem(data)
+                problem = file_problem(data)
                 if problem is None and (problem := self._foreign(data, arch_id)):
                     kind = "foreign"
         if problem is None:
@@ -200,7 +200,7 @@ class ScoreCache:
         if entry is None:
             return None
         problem = entry_problem(entry)
-        if problem is None and entry["checksum"] != _checksum(entry, self._owner(arch_id)):
+        if problem is None and entry["checksum"] != entry_checksum(entry, self._owner(arch_id)):
             problem = "it does not match its checksum (edited by hand?)"
         if problem is not None:
             log.warning("score cache entry %s of %s is recomputed: %s", name, self.path(arch_id),
@@ -216,7 +216,7 @@ class ScoreCache:
         ``keep_intact`` an intact entry already there (well formed, matching its checksum)
         is kept instead. The number of entries written."""
         owner = self._owner(arch_id)
-        sealed = {name: {k: e[k] for k in ENTRY_FIELDS} | {"checksum": _checksum(e, owner)}
+        sealed = {name: {k: e[k] for k in ENTRY_FIELDS} | {"checksum": entry_checksum(e, owner)}
                   for name, e in entries.items()}
         header = {k: v for k, v in self.identity.items() if k != "protocol_key"}
         header |= {"protocol": self.protocol | {"key": self.identity["protocol_key"]},
@@ -247,4 +247,4 @@ class ScoreCache:
     @staticmethod
     def _intact(entry: Any, owner: dict[str, Any]) -> bool:
         return entry is not None and entry_problem(entry) is None \
-            and entry["checksum"] == _checksum(entry, owner)
+            and entry["checksum"] == entry_checksum(entry, owner)
