@@ -198,7 +198,6 @@ def _register_archive(subparsers: argparse._SubParsersAction) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    _register_archive(subparsers)
     p = subparsers.add_parser("validate-config", help="validate a workflow config file")
     p.add_argument("configfile")
     p.add_argument("--print", action="store_true", help="print the config with defaults")
@@ -225,3 +224,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Run it from the project folder while (or after) the workflow runs.")
     g.add_argument("--configfile", default="config.yaml")
     g.set_defaults(func=_cmd_progress)
+    _register_archive(subparsers)
