@@ -155,6 +155,8 @@ def test_every_experiments_first_seed_has_the_highest_scoring_priority():
     assert len(first) == 1
     assert (plan.seed_priority("rb-ntk", 0) > plan.seed_priority("rb-space", 1)
             > plan.seed_priority("rb-space", 2) >= 0)
+    # what scoring waits on (downloads, images, samples) comes before any shard
+    assert plan.data_priority > first.pop()
 
 
 def test_every_preset_this_machine_can_run_is_valid():

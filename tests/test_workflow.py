@@ -201,17 +201,20 @@ def test_paths_with_spaces_work(tmp_path, shared_data, snakemake_exe):
 
 def test_every_first_seed_is_scored_before_any_second(tmp_path, shared_data, snakemake_exe):
     # Long presets run across sessions: a run stopped part-way must hold whole
-    # initialisations. Without priorities Snakemake interleaves the seeds' shards.
-    write_config(tmp_path, n_archs=4, shard_size=2, seeds=[2, 0, 1], proxies=["params"])
+    # initialisations. Without priorities Snakemake interleaves the seeds' shards, and
+    # without them on the data jobs too, a data set whose images are not yet prepared waits
+    # behind the other's later seeds.
+    write_config(tmp_path, n_archs=4, shard_size=2, seeds=[2, 0, 1], proxies=["params"],
+                 datasets=["cifar10", "ImageNet16-120"])
     env = dict(os.environ)
     env.pop("ZEROSHOT_NAS_MIRROR", None)
     result = run_snakemake(snakemake_exe, tmp_path, env, "--cores", "1",
                            "results/tiny/scores.parquet")
-    started = re.findall(r"wildcards: exp=tiny, dataset=cifar10, seed=(\d), shard=(\d+)",
+    started = re.findall(r"wildcards: exp=tiny, dataset=[\w-]+, seed=(\d), shard=(\d+)",
                          result.stdout + result.stderr)
-    assert len(started) == 6, started
-    # in the order the experiment lists its seeds, each seed's two shards together
-    assert [seed for seed, _ in started] == ["2", "2", "0", "0", "1", "1"], started
+    assert len(started) == 12, started
+    # in the order the experiment lists its seeds, each seed's four shards together
+    assert [seed for seed, _ in started] == ["2"] * 4 + ["0"] * 4 + ["1"] * 4, started
 
 
 def test_two_concurrent_experiments_sharing_the_cache_keep_every_score(tmp_path, shared_data,

@@ -15,6 +15,7 @@ rule fetch_source:
         digest=lambda w: PLAN.sources[PLAN.key_of_download(w.relpath)].known_hash,
         downloads=lambda w, output: output[0][: -len(w.relpath) - 1],
         registry=str(REPO / config["data"]["sources"]),
+    priority: PLAN.data_priority
     log:
         "logs/fetch/{relpath}.log",
     retries: 2
@@ -85,6 +86,7 @@ rule prepare_images:
         # the source files by content: a folder rewritten in place prepares anew
         identity=lambda w: PLAN.image_identity(w.dataset),
         registry=str(REPO / config["data"]["sources"]),
+    priority: PLAN.data_priority
     log:
         "logs/prepare_images/{dataset}.log",
     conda:

@@ -6,6 +6,7 @@ rule sample_archs:
         "results/{exp}/archs.txt",
     params:
         sample=lambda w: experiment(w).sample,
+    priority: PLAN.data_priority
     log:
         "logs/{exp}/sample_archs.log",
     conda:

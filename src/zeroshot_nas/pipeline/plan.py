@@ -313,6 +313,13 @@ class Plan:
         most = max(len(e.seeds) for e in self.experiments.values())
         return most - 1 - self.experiments[exp].seeds.index(int(seed))
 
+    @property
+    def data_priority(self) -> int:
+        """Scheduling priority of the jobs scoring waits on (downloads, images, samples):
+        above every scoring shard's, so that no data set's first seed waits for its images
+        behind another data set's later seeds."""
+        return max(len(e.seeds) for e in self.experiments.values())
+
     def timing_tables(self, exp: str) -> list[str]:
         return [f"results/{exp}/timing/{d}.parquet" for d in self.experiments[exp].datasets]
 
