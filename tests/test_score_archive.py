@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -122,3 +123,12 @@ def test_export_leaves_out_a_file_whose_identity_is_not_its_folders(tmp_path, ca
     with caplog.at_level(logging.WARNING):
         assert export_archive(tmp_path / "a", tmp_path / "scores.parquet") == len(SCORES)
     assert str(second) in caplog.text and "another architecture" in caplog.text
+
+
+def test_an_entry_of_the_wrong_shape_is_left_out_of_the_archive(tmp_path):
+    _score(ARCHS[:1], tmp_path / "a")
+    (path,) = (tmp_path / "a").rglob("*.json")
+    data = json.loads(path.read_text())
+    data["modes"]["fused"]["naswot"] = [1, 2]
+    path.write_text(json.dumps(data))
+    assert export_archive(tmp_path / "a", tmp_path / "scores.parquet") == len(SCORES) - 1

@@ -85,7 +85,8 @@ def _file_rows(path: Path, cache_dir: Path) -> list[dict[str, Any]]:
     return [header | {"mode": mode, "score": name}
             | {k: entry.get(k) for k in (*ENTRY_FIELDS, "checksum")}
             for mode, entries in sorted(data["modes"].items())
-            for name, entry in sorted(entries.items())]
+            for name, entry in sorted(entries.items())
+            if isinstance(entry, dict)]  # anything else the cache itself recomputes
 
 
 def _archived_keys(paths: Iterable[str | Path]) -> set[tuple]:
