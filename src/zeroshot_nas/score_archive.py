@@ -36,6 +36,7 @@ from .score_cache import (
     entry_checksum,
     entry_problem,
     file_problem,
+    folder_parts,
     is_number,
 )
 
@@ -53,8 +54,8 @@ _WARNINGS_SHOWN = 5  # then only the count: one bad archive must not flood the l
 def _folder_of(header: dict[str, Any]) -> str:
     """The cache folder (relative, POSIX) a file of this identity belongs in."""
     key = (header["protocol"] or {}).get("key") if isinstance(header["protocol"], dict) else None
-    parts = [key, header["space"], header["dataset"], f"seed{header['seed']}",
-             f"batch-{header['batch']}"]
+    parts = folder_parts(key, header["space"], header["dataset"], header["seed"],
+                         header["batch"])
     if not all(isinstance(p, str) and _NAME.fullmatch(p) and p not in (".", "..")
                for p in parts):
         raise ValueError(f"its identity {parts} does not name a cache folder")

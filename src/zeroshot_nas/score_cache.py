@@ -58,6 +58,11 @@ def batch_digest(x: np.ndarray, y: np.ndarray | None) -> str:
     return digest.hexdigest()[:16]
 
 
+def folder_parts(protocol_key: str, space: str, dataset: str, seed: int, batch: str) -> list[str]:
+    """The cache folder of one identity, below the cache root: the layout's one home."""
+    return [protocol_key, space, dataset, f"seed{seed}", f"batch-{batch}"]
+
+
 def entry_checksum(entry: dict[str, Any], owner: Mapping[str, Any]) -> str:
     body = {k: entry[k] for k in ENTRY_FIELDS} | {"owner": dict(owner)}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]

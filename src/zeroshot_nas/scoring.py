@@ -26,7 +26,13 @@ from zeroshot_nas.proxies import Protocol, resolve_names
 from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device, torch_threads
 from zeroshot_nas.proxies.registry import defined_on, definitions
 from zeroshot_nas.proxies.runner import MODES, score_architecture
-from zeroshot_nas.score_cache import ScoreCache, batch_digest, entry_value, make_entry
+from zeroshot_nas.score_cache import (
+    ScoreCache,
+    batch_digest,
+    entry_value,
+    folder_parts,
+    make_entry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +60,8 @@ COLUMNS = [
 def cache_folder(cache_dir: str | Path, protocol: Protocol, space: str, dataset: str,
                  digest: str) -> Path:
     """The cache folder of one protocol, space, data set, seed and batch (see score_cache)."""
-    return (Path(cache_dir) / protocol.key() / space / dataset / f"seed{protocol.seed}"
-            / f"batch-{digest}")
+    return Path(cache_dir).joinpath(*folder_parts(protocol.key(), space, dataset,
+                                                  protocol.seed, digest))
 
 
 def definition(name: str, numerics: str) -> dict[str, Any]:
