@@ -146,7 +146,9 @@ def test_rb_preset_scores_the_whole_space_and_the_authors_ntk_on_a_sample():
     assert "ntk_rb" in experiment_proxies(ntk) and ntk["seeds"] == [0]
     assert set(experiment_proxies(sample)) <= set(experiment_proxies(ntk))
     assert config["report_experiment"] == "rb-space"
-    assert config["stats"]["seed_aggregation"] == "mean" and config["stats"]["require_path"]
+    assert config["stats"]["seed_aggregation"] == "mean"
+    # the printed Table 1 is FreeREA's files over all 15,625 networks (tests/test_paper_rb.py)
+    assert config["stats"]["require_path"] is False and config["stats"]["freerea_check"]
 
 
 def test_every_experiments_first_seed_has_the_highest_scoring_priority():

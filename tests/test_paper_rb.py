@@ -56,7 +56,8 @@ def run(theirs, bench, tmp_path_factory) -> tuple[Path, pd.DataFrame, pd.DataFra
     scores = two_seed_scores(theirs)
     cfg = analysis.StatsConfig(bootstrap=50, best_of_n=10, best_of_runs=2,
                                rank_combination=("naswot", "logsynflow"), require_path=True)
-    tables, summary = analysis.compute_stats(scores, cfg, freerea=theirs)
+    tables, summary = analysis.compute_stats(scores, cfg, benchmark=real_benchmark(),
+                                             freerea=theirs)
     analysis.write_stats(tables, summary, root / "stats")
     runs = pd.concat([run_search(algorithm, space="nb201", dataset="cifar10", runs=2, seed=0,
                                  benchmark=bench,
@@ -191,6 +192,41 @@ def test_freerea_agreement_table(run):
     rb = (gen / "section_rb.tex").read_text(encoding="utf-8")
     assert r"\input{generated/rank_based_freerea.tex}" in rb
     assert "same formulas on this run's batch, images and initialisations" in rb
+
+
+def test_freerea_files_against_accuracy_are_the_printed_table1(run, files):  # noqa: F811
+    """FreeREA's own CIFAR-10 files ranked against test accuracy over all 15,625 networks
+    (non-finite last): recomputed here from the raw files with scipy; naswot and synflow
+    round to the printed RB Table 1 (0.61/0.79 and 0.57/0.77), dropping the networks
+    without a path does not."""
+    gen, _, _ = run
+    table = pd.read_csv(gen / "rank_based_freerea_accuracy.csv").set_index("freerea_metric")
+    assert list(table.index) == ["naswot", "synflow", "logsynflow", "nregions"]
+    c10 = real_benchmark().query("dataset == 'cifar10'").sort_values("index")
+    acc, path = c10["test_acc"].to_numpy(), c10["arch"].map(nb201.has_path).to_numpy()
+    for metric in table.index:
+        raw = pd.read_csv(files[f"freerea-cifar10-{metric}"])[metric].to_numpy(dtype=float)
+        bad = ~np.isfinite(raw)
+        ranked = np.where(bad, np.nanmin(raw[~bad]) - 1.0, raw)
+        row = table.loc[metric]
+        assert (row["n_all"], row["n_nonfinite_all"], row["n_path"]) == (
+            15625, bad.sum(), path.sum())
+        assert row["kendall_all"] == pytest.approx(sps.kendalltau(ranked, acc).statistic)
+        assert row["spearman_path"] == pytest.approx(
+            sps.spearmanr(ranked[path], acc[path]).statistic)
+    assert table.loc["naswot", "n_nonfinite_all"] == 201  # their singular kernels
+    for metric, (tau, rho) in (("naswot", (0.61, 0.79)), ("synflow", (0.57, 0.77))):
+        row = table.loc[metric]
+        assert (row["kendall_paper"], row["spearman_paper"]) == (tau, rho)
+        assert abs(row["kendall_diff"]) < 0.005 and abs(row["spearman_diff"]) < 0.005
+        assert abs(row["kendall_path"] - tau) > 0.005  # the path-only population is not it
+    assert pd.isna(table.loc["nregions", "kendall_paper"])  # no printed row
+    tex = (gen / "rank_based_freerea_accuracy.tex").read_text(encoding="utf-8")
+    naswot = table.loc["naswot"]
+    assert (f"naswot & {naswot['kendall_all']:.3f} & 0.61 & {naswot['kendall_diff']:+.3f} & "
+            in tex)
+    rb = (gen / "section_rb.tex").read_text(encoding="utf-8")
+    assert r"\input{generated/rank_based_freerea_accuracy.tex}" in rb
 
 
 def _cell(mean: float, std: float) -> str:

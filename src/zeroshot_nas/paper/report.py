@@ -11,7 +11,7 @@ import pandas as pd
 
 from zeroshot_nas import io
 from zeroshot_nas.plots import catalog
-from zeroshot_nas.stats import analysis
+from zeroshot_nas.stats import analysis, crosscheck
 
 REPORT_DIR = "report"  # reStructuredText captions the Snakemake report includes
 REPORT_MAX_ROWS = 60  # larger tables are attached, not printed in the caption
@@ -35,6 +35,8 @@ STATS_DESCRIPTIONS = {
                   "over the data sets (in the score's direction), per data set with its 95% "
                   "interval and non-finite count, best accuracy of N, seconds per "
                   "architecture; the scores of stats.highlight marked (highlighted).",
+    "freerea_check": crosscheck.DESCRIPTION + ".",
+    "freerea_accuracy": crosscheck.ACCURACY_DESCRIPTION + ".",
     "nb101_row_correlations": "NAS-Bench-101 (MLFE's table): Kendall tau-b and Spearman rho of "
                               "every score over MLFE's 2,000 rows, each row a cell's score "
                               "against that row's own test accuracy, with 95% bootstrap "

@@ -43,6 +43,7 @@ OUTPUT_TABLES = (
     "seed_correlations",
     "seed_spread",
     "freerea_check",
+    "freerea_accuracy",
     "comparison",
 )
 # Written only by runs whose scores carry their columns (NAS-Bench-101's tables).
@@ -406,11 +407,16 @@ def compute_stats(
         tables["freerea_check"] = check
         notes += [f"freerea_check {r.dataset} {r.freerea_metric}: {r.note}"
                   for r in check.itertuples() if r.note]
+        if benchmark is not None:
+            tables["freerea_accuracy"] = crosscheck.freerea_accuracy(freerea, benchmark,
+                                                                     datasets)
     tables.update(_nb101_tables(scored, infos, cfg))
     summary = _summary(scored, datasets, names, combo, cfg, notes)
     summary["require_path"] = paths
     if freerea is not None:
         summary["freerea_check"] = crosscheck.DESCRIPTION
+        if benchmark is not None:
+            summary["freerea_accuracy"] = crosscheck.ACCURACY_DESCRIPTION
     for note in notes:
         log.warning(note)
     return tables, summary

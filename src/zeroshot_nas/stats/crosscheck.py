@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from zeroshot_nas.spaces.common import DATASETS
-from zeroshot_nas.stats import seeds
+from zeroshot_nas.stats import connectivity, seeds
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
+from zeroshot_nas.stats.core import apply_nonfinite_policy
 
 # FreeREA's metric -> the registry score it is compared with.
 PAIRS = {
@@ -33,6 +34,58 @@ DESCRIPTION = (
 COLUMNS = ["dataset", "freerea_metric", "score", "spearman", "kendall", "n_common",
            "n_ours", "n_theirs", "n_nonfinite_ours", "n_nonfinite_theirs",
            "n_nonfinite_both", "note"]
+
+
+ACCURACY_DESCRIPTION = (
+    "Kendall and Spearman correlation, per data set, between FreeREA's published values "
+    "(higher is better for all four) and the benchmark's test accuracy: over every "
+    "architecture of their file, their non-finite values (naswot's singular kernels) ranked "
+    "last, and over the architectures with a path from input to output only; no score of "
+    "ours takes part"
+)
+ACCURACY_COLUMNS = ["dataset", "freerea_metric", "kendall_all", "spearman_all", "n_all",
+                    "n_nonfinite_all", "kendall_path", "spearman_path", "n_path", "note"]
+
+
+def freerea_accuracy(theirs: pd.DataFrame, benchmark: pd.DataFrame,
+                     datasets: list[str]) -> pd.DataFrame:
+    """One row per data set of ``datasets`` and FreeREA metric: how FreeREA's own values rank
+    the networks by test accuracy (``benchmark``: the NB201 table, ``arch`` and ``test_acc``
+    per data set), over every architecture they have a value for (non-finite ranked last)
+    and over those with a path from input to output. It tells which architectures and which
+    non-finite rule reproduce a correlation printed from their files."""
+    rows = []
+    for (dataset, metric), their in theirs.groupby(["dataset", "metric"], sort=False):
+        if dataset not in datasets:
+            continue
+        acc = benchmark[benchmark["dataset"] == dataset].set_index("arch")["test_acc"]
+        both = their[their["value"].notna()].join(acc, on="arch", how="inner")
+        rows.append({"dataset": dataset, "freerea_metric": metric,
+                     **_against_accuracy(both)})
+    out = pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
+    counts = [c for c in ACCURACY_COLUMNS if c.startswith("n_")]
+    out[counts] = out[counts].astype("Int64")
+    order = {d: i for i, d in enumerate(DATASETS)} | {m: i for i, m in enumerate(PAIRS)}
+    return out.sort_values(["dataset", "freerea_metric"], key=lambda c: c.map(order),
+                           ignore_index=True)
+
+
+def _against_accuracy(both: pd.DataFrame) -> dict:
+    """Correlations of ``value`` with ``test_acc`` over all rows and over the rows of
+    architectures with a path, non-finite values ranked last."""
+    if len(both) < 3:
+        return {"n_all": len(both), "note": f"not compared: {len(both)} architecture(s) with "
+                                             "a value in FreeREA's file"}
+    policy = apply_nonfinite_policy(both["value"].to_numpy(dtype=float), True, "kept_worst")
+    acc = both["test_acc"].to_numpy(dtype=float)
+    path = connectivity.path_mask(both).to_numpy()
+    out: dict = {"n_all": len(both), "n_nonfinite_all": policy.n_nonfinite,
+                 "n_path": int(path.sum()), "note": ""}
+    for method in ("kendall", "spearman"):
+        out[f"{method}_all"] = bootstrap_correlation(policy.values, acc, method, 0)[0]
+        out[f"{method}_path"] = bootstrap_correlation(policy.values[path], acc[path],
+                                                      method, 0)[0]
+    return out
 
 
 def freerea_check(scored: pd.DataFrame, theirs: pd.DataFrame, how: str) -> pd.DataFrame:
