@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from zeroshot_nas.proxies import get_spec
 from zeroshot_nas.spaces.common import DATASETS
 from zeroshot_nas.stats import connectivity, seeds
 from zeroshot_nas.stats.bootstrap import bootstrap_correlation
@@ -38,10 +39,10 @@ COLUMNS = ["dataset", "freerea_metric", "score", "spearman", "kendall", "n_commo
 
 ACCURACY_DESCRIPTION = (
     "Kendall and Spearman correlation, per data set, between FreeREA's published values "
-    "(higher is better for all four) and the benchmark's test accuracy: over every "
-    "architecture of their file, their non-finite values (naswot's singular kernels) ranked "
-    "last, and over the architectures with a path from input to output only; no score of "
-    "ours takes part"
+    "and the benchmark's test accuracy: over every architecture of their file, their "
+    "non-finite values (naswot's singular kernels) ranked last in the direction of the "
+    "score each metric is, and over the architectures with a path from input to output "
+    "only; no score of ours takes part"
 )
 ACCURACY_COLUMNS = ["dataset", "freerea_metric", "kendall_all", "spearman_all", "n_all",
                     "n_nonfinite_all", "kendall_path", "spearman_path", "n_path", "note"]
@@ -60,8 +61,9 @@ def freerea_accuracy(theirs: pd.DataFrame, benchmark: pd.DataFrame,
             continue
         acc = benchmark[benchmark["dataset"] == dataset].set_index("arch")["test_acc"]
         both = their[their["value"].notna()].join(acc, on="arch", how="inner")
+        higher = get_spec(PAIRS[metric]).higher_is_better
         rows.append({"dataset": dataset, "freerea_metric": metric,
-                     **_against_accuracy(both)})
+                     **_against_accuracy(both, higher)})
     out = pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
     counts = [c for c in ACCURACY_COLUMNS if c.startswith("n_")]
     out[counts] = out[counts].astype("Int64")
@@ -70,13 +72,15 @@ def freerea_accuracy(theirs: pd.DataFrame, benchmark: pd.DataFrame,
                            ignore_index=True)
 
 
-def _against_accuracy(both: pd.DataFrame) -> dict:
+def _against_accuracy(both: pd.DataFrame, higher_is_better: bool) -> dict:
     """Correlations of ``value`` with ``test_acc`` over all rows and over the rows of
-    architectures with a path, non-finite values ranked last."""
+    architectures with a path, non-finite values ranked last (worst in the score's
+    direction)."""
     if len(both) < 3:
         return {"n_all": len(both), "note": f"not compared: {len(both)} architecture(s) with "
                                              "a value in FreeREA's file"}
-    policy = apply_nonfinite_policy(both["value"].to_numpy(dtype=float), True, "kept_worst")
+    policy = apply_nonfinite_policy(both["value"].to_numpy(dtype=float), higher_is_better,
+                                    "kept_worst")
     acc = both["test_acc"].to_numpy(dtype=float)
     path = connectivity.path_mask(both).to_numpy()
     out: dict = {"n_all": len(both), "n_nonfinite_all": policy.n_nonfinite,
