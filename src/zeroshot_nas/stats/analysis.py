@@ -402,24 +402,34 @@ def compute_stats(
     }
     tables["comparison"] = comparison.comparison_table(tables, datasets, cfg.highlight)
     notes += comparison.highlight_notes(tables["comparison"], cfg.highlight)
-    if freerea is not None:
-        check = crosscheck.freerea_check(scored, freerea, cfg.seed_aggregation)
-        tables["freerea_check"] = check
-        notes += [f"freerea_check {r.dataset} {r.freerea_metric}: {r.note}"
-                  for r in check.itertuples() if r.note]
-        if benchmark is not None:
-            tables["freerea_accuracy"] = crosscheck.freerea_accuracy(freerea, benchmark,
-                                                                     datasets)
+    freerea_descriptions = _freerea_tables(scored, freerea, benchmark, datasets, cfg,
+                                           tables, notes)
     tables.update(_nb101_tables(scored, infos, cfg))
     summary = _summary(scored, datasets, names, combo, cfg, notes)
     summary["require_path"] = paths
-    if freerea is not None:
-        summary["freerea_check"] = crosscheck.DESCRIPTION
-        if benchmark is not None:
-            summary["freerea_accuracy"] = crosscheck.ACCURACY_DESCRIPTION
+    summary.update(freerea_descriptions)
     for note in notes:
         log.warning(note)
     return tables, summary
+
+
+def _freerea_tables(scored: pd.DataFrame, freerea: pd.DataFrame | None,
+                    benchmark: pd.DataFrame | None, datasets: list[str], cfg: StatsConfig,
+                    tables: dict[str, pd.DataFrame], notes: list[str]) -> dict[str, str]:
+    """Adds the tables that FreeREA's published scores allow (our scores against theirs;
+    theirs against test accuracy when the benchmark is given) and returns the summary's
+    description of each table added."""
+    if freerea is None:
+        return {}
+    check = crosscheck.freerea_check(scored, freerea, cfg.seed_aggregation)
+    tables["freerea_check"] = check
+    notes += [f"freerea_check {r.dataset} {r.freerea_metric}: {r.note}"
+              for r in check.itertuples() if r.note]
+    descriptions = {"freerea_check": crosscheck.DESCRIPTION}
+    if benchmark is not None:
+        tables["freerea_accuracy"] = crosscheck.freerea_accuracy(freerea, benchmark, datasets)
+        descriptions["freerea_accuracy"] = crosscheck.ACCURACY_DESCRIPTION
+    return descriptions
 
 
 def _score_infos(names: list[str], combo: tuple[str, ...],
