@@ -143,3 +143,14 @@ def test_live_scores_of_several_seeds_are_combined_like_the_table():
     values, seconds = live(["x"])["x"]
     assert values[0] == 2.0 and math.isnan(values[1])
     np.testing.assert_array_equal(seconds, [3.0, 3.0])
+
+
+def test_protocol_phrase_says_how_many_seeds_each_data_set_has_when_they_differ():
+    from zeroshot_nas.paper.protocol import seeds_phrase
+
+    summary = {"seeds": [0, 1, 2], "seed_aggregation": {
+        "rule": "mean", "applied": True, "n_seeds": {"cifar10": 1, "ImageNet16-120": 3}}}
+    assert seeds_phrase(summary) == ("the mean of its initialisations, as many as its data set "
+                                     "has (CIFAR-10: 1; ImageNet16-120: 3; seeds 0, 1, 2)")
+    summary["seed_aggregation"]["n_seeds"] = {"cifar10": 3, "ImageNet16-120": 3}
+    assert seeds_phrase(summary) == "the mean of its 3 initialisations (seeds 0, 1, 2)"

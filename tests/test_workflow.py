@@ -217,6 +217,24 @@ def test_every_first_seed_is_scored_before_any_second(tmp_path, shared_data, sna
     assert [seed for seed, _ in started] == ["2"] * 4 + ["0"] * 4 + ["1"] * 4, started
 
 
+def test_dataset_seeds_score_each_data_set_with_its_own_seeds(tmp_path, shared_data,
+                                                              snakemake_exe):
+    # rb-cpu: three initialisations of the whole space on ImageNet16-120, one on CIFAR
+    write_config(tmp_path, n_archs=4, shard_size=4, seeds=[0], proxies=["naswot", "params"],
+                 datasets=["cifar10", "ImageNet16-120"],
+                 dataset_seeds={"ImageNet16-120": [0, 1]})
+    env = dict(os.environ)
+    env.pop("ZEROSHOT_NAS_MIRROR", None)
+    run_snakemake(snakemake_exe, tmp_path, env, "results/tiny/stats")
+    table = pd.read_parquet(tmp_path / "results" / "tiny" / "scores.parquet")
+    pairs = table.groupby(["dataset", "seed"])["arch"].nunique().to_dict()
+    assert pairs == {("ImageNet16-120", 0): 4, ("ImageNet16-120", 1): 4, ("cifar10", 0): 4}
+    summary = json.loads((tmp_path / "results" / "tiny" / "stats" / "summary.json").read_text())
+    assert summary["seed_aggregation"]["n_seeds"] == {"cifar10": 1, "ImageNet16-120": 2}
+    spread = pd.read_csv(tmp_path / "results" / "tiny" / "stats" / "seed_spread.csv")
+    assert set(spread.loc[spread["n_seeds"] == 2, "dataset"]) == {"ImageNet16-120"}
+
+
 def test_two_concurrent_experiments_sharing_the_cache_keep_every_score(tmp_path, shared_data,
                                                                         snakemake_exe):
     cache = tmp_path / "shared cache"

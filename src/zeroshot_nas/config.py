@@ -237,12 +237,23 @@ def _check_experiment(config: dict, name: str, e: dict) -> None:
             else e["space"]
         raise ConfigError(f"config key '{key}.n_archs': {e['n_archs']} architectures requested, "
                           f"but {where} has {size:,} (use 'all')")
-    # YAML's 0.0 passes JSON Schema's "integer"; a seed names a cache folder, so it must be exact.
-    for field in ("seeds",):
-        bad = [v for v in e[field] if not isinstance(v, int) or isinstance(v, bool)]
+    _check_seeds(e, key)
+    check_ntk_batch_size(e["ntk_batch_size"], e["batch_size"], f"config key '{key}.ntk_batch_size'")
+
+
+def _check_seeds(e: dict, key: str) -> None:
+    """Seeds name cache folders, so they must be exact integers (YAML's 0.0 passes JSON
+    Schema's "integer"), and ``dataset_seeds`` may only name the experiment's data sets."""
+    lists = {"seeds": e["seeds"]} | {f"dataset_seeds.{d}": s
+                                     for d, s in e["dataset_seeds"].items()}
+    for field, values in lists.items():
+        bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool)]
         if bad:
             raise ConfigError(f"config key '{key}.{field}': {bad} — seeds are integers (0, 1, ...)")
-    check_ntk_batch_size(e["ntk_batch_size"], e["batch_size"], f"config key '{key}.ntk_batch_size'")
+    unknown = sorted(set(e["dataset_seeds"]) - set(e["datasets"]))
+    if unknown:
+        raise ConfigError(f"config key '{key}.dataset_seeds': {unknown} are not data sets of the "
+                          f"experiment (its datasets: {list(e['datasets'])})")
 
 
 def check_ntk_batch_size(ntk_batch_size: int, batch_size: int, name: str) -> None:

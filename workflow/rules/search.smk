@@ -14,7 +14,7 @@ rule search:
         rank_combination=config["stats"]["rank_combination"],
         live=lambda w: PLAN.search_live(w.algorithm),
         protocol=lambda w: experiment(w).protocol,
-        score_seeds=lambda w: list(experiment(w).seeds),
+        score_seeds=lambda w: list(experiment(w).seeds_of(w.dataset)),
         seed_aggregation=config["stats"]["seed_aggregation"],
         cache_dir=PLAN.cache_dir,
         definitions=PLAN.search_definitions(),

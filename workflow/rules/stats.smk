@@ -13,7 +13,7 @@ rule time_standalone:
         proxies=lambda w: PLAN.timing_proxies(w.exp),
         definitions=lambda w: PLAN.scoring_definitions(PLAN.timing_proxies(w.exp)),
         n_archs=config["timing"]["n_archs"],
-        seed=lambda w: experiment(w).seeds[0],
+        seed=lambda w: experiment(w).seeds_of(w.dataset)[0],
         cache_dir=PLAN.cache_dir,
     threads: job_resources("threads")
     resources:

@@ -29,6 +29,14 @@ SEED_RULES = {
     "mean_finite": "the mean of the finite values of its {n} initialisations (seeds {seeds})",
     "first": "the value of the lowest of its {n} seeds alone (seed {first})",
 }
+# The same when the data sets have different numbers of seeds (an experiment's dataset_seeds).
+UNEVEN_SEED_RULES = {
+    "mean": "the mean of its initialisations, as many as its data set has ({counts}; seeds "
+            "{seeds})",
+    "mean_finite": "the mean of the finite values of its initialisations, as many as its data "
+                   "set has ({counts}; seeds {seeds})",
+    "first": "the value of the lowest seed its data set has alone ({counts}; seeds {seeds})",
+}
 
 
 def run_macros(summary: dict, stats: dict[str, pd.DataFrame]) -> str:
@@ -61,11 +69,14 @@ def seeds_phrase(summary: dict) -> str:
     aggregation = summary.get("seed_aggregation") or {}
     if not seeds:
         return "one value per architecture (its seeds are not recorded)"
-    per_dataset = (aggregation.get("n_seeds") or {}).values()
-    n = max(per_dataset, default=len(seeds))
+    counts = aggregation.get("n_seeds") or {}
+    n = max(counts.values(), default=len(seeds))
     if n < 2 or not aggregation.get("applied"):
         return f"the value of one initialisation (seed {', '.join(map(str, seeds))})"
     rule = aggregation.get("rule", "")
+    if len(set(counts.values())) > 1 and rule in UNEVEN_SEED_RULES:
+        return UNEVEN_SEED_RULES[rule].format(counts=per_dataset(counts),
+                                              seeds=", ".join(map(str, seeds)))
     template = SEED_RULES.get(rule, "its {n} initialisations (seeds {seeds}) combined by "
                                     f"the rule {rule!r}")
     return template.format(n=n, seeds=", ".join(map(str, seeds)), first=seeds[0])

@@ -50,7 +50,7 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     out of the sample, the recent rate, the estimated time left at that rate, and, for
     :func:`run_time_left`, the scoring seconds of each done architecture (its cached scores'
     own) and when the architectures of the last hour were done."""
-    from zeroshot_nas.pipeline.plan import sample_settings
+    from zeroshot_nas.pipeline.plan import sample_settings, seeds_of
     from zeroshot_nas.spaces import arch_id
     from zeroshot_nas.spaces.sampling import sample_from_settings
 
@@ -60,7 +60,7 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     rows = []
     for dataset in e["datasets"]:
         images = Path("data/images") / f"{dataset}.npz"
-        for seed in e["seeds"]:
+        for seed in seeds_of(e, dataset):
             done = (_done_architectures(config, e, images, dataset, seed, archs)
                     if images.exists() else [])
             recent = sorted(t for t, _ in done if now - t <= RATE_WINDOW_S)

@@ -21,7 +21,7 @@ import importlib.metadata
 import json
 import math
 import shutil
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,12 @@ def sample_settings(e: dict) -> dict[str, Any]:
     return sample
 
 
+def seeds_of(e: dict, dataset: str) -> list[int]:
+    """The scoring seeds of one data set of a configured experiment: its ``dataset_seeds``
+    entry, otherwise the experiment's ``seeds``."""
+    return list(e.get("dataset_seeds", {}).get(dataset, e["seeds"]))
+
+
 @dataclass(frozen=True)
 class ExperimentPlan:
     """One experiment: its sample, shards and the settings of its scoring jobs."""
@@ -99,6 +105,17 @@ class ExperimentPlan:
     fingerprint: str
     # the benchmark table its scores are joined with (Plan.benchmark_table)
     benchmark: str = NB201_TABLE
+    # the data sets scored with other seeds than ``seeds`` (the config's dataset_seeds)
+    dataset_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def seeds_of(self, dataset: str) -> tuple[int, ...]:
+        return self.dataset_seeds.get(dataset, self.seeds)
+
+    @property
+    def all_seeds(self) -> tuple[int, ...]:
+        """Every seed some data set is scored with, ``seeds`` first, in the config's order."""
+        extra = [s for d in self.datasets for s in self.seeds_of(d) if s not in self.seeds]
+        return self.seeds + tuple(dict.fromkeys(extra))
 
     @property
     def shards(self) -> list[str]:
@@ -136,6 +153,8 @@ class Plan:
             made_of["nb101_table"] = e["nb101_table"]
         if e["sampler"] != UNIFORM:
             made_of["sampler"] = e["sampler"]
+        if e["dataset_seeds"]:  # only when given: earlier runs stay up to date
+            made_of["dataset_seeds"] = e["dataset_seeds"]
         return ExperimentPlan(
             name=name,
             space=e["space"],
@@ -151,6 +170,7 @@ class Plan:
             definitions=self.scoring_definitions(proxies),
             fingerprint=fingerprint(made_of),
             benchmark=self.benchmark_table(e),
+            dataset_seeds={d: tuple(s) for d, s in e["dataset_seeds"].items()},
         )
 
     @staticmethod
@@ -304,21 +324,21 @@ class Plan:
     def score_shards(self, exp: str) -> list[str]:
         e = self.experiments[exp]
         return [f"results/{exp}/scores/{d}/seed{s}/shard-{k}.parquet"
-                for d in e.datasets for s in e.seeds for k in e.shards]
+                for d in e.datasets for s in e.seeds_of(d) for k in e.shards]
 
     def seed_priority(self, exp: str, seed: str | int) -> int:
         """Scheduling priority of a scoring shard: the first seed of every experiment before
         any experiment's second, and so on, so that a run stopped part-way (long presets run
         across sessions) holds whole initialisations rather than scattered shards of each."""
-        most = max(len(e.seeds) for e in self.experiments.values())
-        return most - 1 - self.experiments[exp].seeds.index(int(seed))
+        most = max(len(e.all_seeds) for e in self.experiments.values())
+        return most - 1 - self.experiments[exp].all_seeds.index(int(seed))
 
     @property
     def data_priority(self) -> int:
         """Scheduling priority of the jobs scoring waits on (downloads, images, samples):
         above every scoring shard's, so that no data set's first seed waits for its images
         behind another data set's later seeds."""
-        return max(len(e.seeds) for e in self.experiments.values())
+        return max(len(e.all_seeds) for e in self.experiments.values())
 
     def timing_tables(self, exp: str) -> list[str]:
         return [f"results/{exp}/timing/{d}.parquet" for d in self.experiments[exp].datasets]
