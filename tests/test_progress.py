@@ -4,6 +4,7 @@ run's time left, from a real score cache whose files' times are set by hand."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -76,11 +77,17 @@ def test_the_whole_runs_time_left_weights_each_row_by_its_cost(project):
     assert total["eta_hours"] == pytest.approx(5 * 600 / 3600)
     # CIFAR-100 has nothing done, so its cost is unknown: counted apart, not guessed
     assert (total["done"], total["total"], total["unknown"]) == (3, 16, 8)
+    # what was scored, whatever the machine: the done architectures' own seconds, a score
+    # that two experiments share (the same cache file) counted once
+    done = sum(sum(r["arch_seconds"]) for r in rows)
+    assert done > 0 and total["scored_hours"] == pytest.approx(done / 3600)
+    assert run_time_left(rows + rows, NOW)["scored_hours"] == total["scored_hours"]
 
 
 def test_the_command_prints_every_row_and_the_whole_run(project, capsys):
     assert cli.main(["progress", "--configfile", "config.yaml"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5 and lines[0].startswith("tiny cifar10         seed 0:      3 / 4")
-    assert lines[-1].startswith("all: 3 / 16 scored; ")
+    assert re.match(r"all: 3 / 16 scored \(\d+\.\d job-hours, the cached scores' own "
+                    r"seconds\); ", lines[-1]), lines[-1]
     assert "8 architecture(s) of a data set not yet started are not counted" in lines[-1]

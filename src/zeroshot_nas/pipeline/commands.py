@@ -49,7 +49,8 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
     """Per data set and seed of one experiment: architectures whose every score is cached,
     out of the sample, the recent rate, the estimated time left at that rate, and, for
     :func:`run_time_left`, the scoring seconds of each done architecture (its cached scores'
-    own) and when the architectures of the last hour were done."""
+    own), each score's seconds by cache file (``entry_seconds``: experiments sharing a cache
+    count a shared score once) and when the architectures of the last hour were done."""
     from zeroshot_nas.pipeline.plan import sample_settings, seeds_of
     from zeroshot_nas.spaces import arch_id
     from zeroshot_nas.spaces.sampling import sample_from_settings
@@ -63,10 +64,11 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
         for seed in seeds_of(e, dataset):
             done = (_done_architectures(config, e, images, dataset, seed, archs)
                     if images.exists() else [])
-            recent = sorted(t for t, _ in done if now - t <= RATE_WINDOW_S)
+            recent = sorted(t for t, _, _ in done if now - t <= RATE_WINDOW_S)
             row = {"experiment": name, "dataset": dataset, "seed": seed, "total": len(archs),
                    "done": len(done), "per_hour": 0.0, "eta_hours": None,
-                   "arch_seconds": [sec for _, sec in done], "recent": recent}
+                   "arch_seconds": [sum(secs.values()) for _, _, secs in done],
+                   "entry_seconds": {path: secs for _, path, secs in done}, "recent": recent}
             if len(recent) >= 2:
                 row["per_hour"] = len(recent) / max(now - recent[0], 1.0) * 3600.0
                 row["eta_hours"] = (row["total"] - row["done"]) / row["per_hour"]
@@ -75,9 +77,9 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
 
 
 def _done_architectures(config: dict, e: dict, images: Path, dataset: str, seed: int,
-                        archs: list[str]) -> list[tuple[float, float]]:
-    """(cache file time, Σ the scores' seconds) of every architecture whose every score of
-    ``e`` is cached for this data set and seed."""
+                        archs: list[str]) -> list[tuple[float, str, dict[str, float]]]:
+    """(cache file time, cache file, each score's seconds) of every architecture whose every
+    score of ``e`` is cached for this data set and seed."""
     from zeroshot_nas.config import experiment_proxies
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device
@@ -91,8 +93,9 @@ def _done_architectures(config: dict, e: dict, images: Path, dataset: str, seed:
     for a in archs:
         entries = cached_entries(cache, a, "fused", names, numerics)
         if len(entries) == len(names):
-            done.append((cache.path(a).stat().st_mtime,
-                         sum(float(entry["seconds"]) for entry in entries.values())))
+            path = cache.path(a)
+            done.append((path.stat().st_mtime, str(path),
+                         {score: float(entry["seconds"]) for score, entry in entries.items()}))
     return done
 
 
@@ -102,7 +105,10 @@ def run_time_left(rows: list[dict], now: float) -> dict:
     architectures' scoring seconds over every seed (a median, so that architectures scored
     on a loaded machine do not set it); the work left is Σ architectures left × cost, the
     pace Σ architectures done in the last hour × cost per wall second (every job together).
-    ``unknown``: architectures left of an experiment and data set with none done yet."""
+    ``unknown``: architectures left of an experiment and data set with none done yet.
+    ``scored_hours``: the scoring done so far, Σ the done architectures' scores' own seconds,
+    a score two experiments share counted once: what a run resumed across machines and
+    sessions cost in job-hours, however it was split."""
     pooled: dict[tuple[str, str], list[float]] = {}
     for r in rows:
         pooled.setdefault((r["experiment"], r["dataset"]), []).extend(r["arch_seconds"])
@@ -119,8 +125,18 @@ def run_time_left(rows: list[dict], now: float) -> dict:
     since = [r["recent"][0] for r in rows if r["recent"]]
     pace = done_s / max(now - min(since), 1.0) if since else 0.0
     return {"done": sum(r["done"] for r in rows), "total": sum(r["total"] for r in rows),
+            "scored_hours": _scored_seconds(rows) / 3600.0,
             "scoring_hours_left": left_s / 3600.0, "unknown": unknown,
             "eta_hours": left_s / pace / 3600.0 if pace > 0 else None}
+
+
+def _scored_seconds(rows: list[dict]) -> float:
+    """Σ the seconds of every distinct (cache file, score) the rows' done architectures hold."""
+    merged: dict[str, dict[str, float]] = {}
+    for r in rows:
+        for path, seconds in r.get("entry_seconds", {}).items():
+            merged.setdefault(path, {}).update(seconds)
+    return sum(sum(seconds.values()) for seconds in merged.values())
 
 
 def _cmd_progress(args: argparse.Namespace) -> int:
@@ -139,7 +155,8 @@ def _cmd_progress(args: argparse.Namespace) -> int:
            else f"about {total['eta_hours']:.1f} h at the last hour's pace")
     unknown = (f"; {total['unknown']} architecture(s) of a data set not yet started are not "
                "counted" if total["unknown"] else "")
-    print(f"all: {total['done']} / {total['total']} scored; "
+    print(f"all: {total['done']} / {total['total']} scored ({total['scored_hours']:.1f} "
+          f"job-hours, the cached scores' own seconds); "
           f"{total['scoring_hours_left']:.1f} h of scoring left (job-hours), {eta}{unknown}")
     return 0
 
