@@ -24,18 +24,13 @@ SAMPLER_TEXT = {
 
 NOT_RECORDED = "not recorded"
 # How the statistics turned each architecture's seeds into one value (summary.json's rule).
+# {inits}: "3 initialisations", or where the data sets have different numbers of seeds (an
+# experiment's dataset_seeds) "initialisations, as many as its data set has", with the
+# counts per data set in {seeds} and {counts}.
 SEED_RULES = {
-    "mean": "the mean of its {n} initialisations (seeds {seeds})",
-    "mean_finite": "the mean of the finite values of its {n} initialisations (seeds {seeds})",
-    "first": "the value of the lowest of its {n} seeds alone (seed {first})",
-}
-# The same when the data sets have different numbers of seeds (an experiment's dataset_seeds).
-UNEVEN_SEED_RULES = {
-    "mean": "the mean of its initialisations, as many as its data set has ({counts}; seeds "
-            "{seeds})",
-    "mean_finite": "the mean of the finite values of its initialisations, as many as its data "
-                   "set has ({counts}; seeds {seeds})",
-    "first": "the value of the lowest seed its data set has alone ({counts}; seeds {seeds})",
+    "mean": "the mean of its {inits} ({seeds})",
+    "mean_finite": "the mean of the finite values of its {inits} ({seeds})",
+    "first": "the value of the lowest of its {n_seeds} alone (seed {first}{counts})",
 }
 
 
@@ -74,12 +69,14 @@ def seeds_phrase(summary: dict) -> str:
     if n < 2 or not aggregation.get("applied"):
         return f"the value of one initialisation (seed {', '.join(map(str, seeds))})"
     rule = aggregation.get("rule", "")
-    if len(set(counts.values())) > 1 and rule in UNEVEN_SEED_RULES:
-        return UNEVEN_SEED_RULES[rule].format(counts=per_dataset(counts),
-                                              seeds=", ".join(map(str, seeds)))
-    template = SEED_RULES.get(rule, "its {n} initialisations (seeds {seeds}) combined by "
-                                    f"the rule {rule!r}")
-    return template.format(n=n, seeds=", ".join(map(str, seeds)), first=seeds[0])
+    template = SEED_RULES.get(rule, f"its {{inits}} ({{seeds}}) combined by the rule {rule!r}")
+    listed = f"seeds {', '.join(map(str, seeds))}"
+    if len(set(counts.values())) > 1:
+        return template.format(inits="initialisations, as many as its data set has",
+                               seeds=f"{per_dataset(counts)}; {listed}", n_seeds="seeds",
+                               first=seeds[0], counts=f"; {per_dataset(counts)}")
+    return template.format(inits=f"{n} initialisations", seeds=listed, n_seeds=f"{n} seeds",
+                           first=seeds[0], counts="")
 
 
 def seeds_text(summary: dict) -> str:
