@@ -55,8 +55,12 @@ def experiment_cost(name: str, e: dict, images: Path, n_archs: int, datasets):
         protocol = Protocol.from_experiment(settings, seed=seed, device=device)
         npz = images / f"{dataset}.npz"
         with tempfile.TemporaryDirectory() as cache:
-            score_archs(e["space"], dataset, seed, [warm], proxies, protocol, npz, cache, None,
-                        progress=False)
+            try:
+                score_archs(e["space"], dataset, seed, [warm], proxies, protocol, npz, cache,
+                            None, progress=False)
+            except (FileNotFoundError, ValueError) as err:  # no images, or too few of them
+                yield {"dataset": dataset, "skipped": str(err)}
+                continue
             start = time.perf_counter()
             table = score_archs(e["space"], dataset, seed, timed, proxies, protocol, npz, cache,
                                 None, progress=False)
@@ -94,6 +98,9 @@ def main() -> None:
         if args.experiments and name not in args.experiments:
             continue
         for row in experiment_cost(name, e, args.images, args.archs, args.datasets):
+            if "skipped" in row:
+                print(f"{name} {row['dataset']}: not timed ({row['skipped']})", flush=True)
+                continue
             rows.append(row)
             print(f"{name} {row['dataset']} ({row['device']}, batch {row['batch_size']}, "
                   f"{row['scores']} scores): {row['wall_s_per_arch']:.2f} s per architecture "
