@@ -5,7 +5,7 @@ each of its data sets, it scores ``--archs`` architectures drawn (numpy seed 0) 
 experiment's own sample with the experiment's protocol and proxies, fused, through the same
 function a scoring job calls (``scoring.score_archs``, a fresh cache in a temporary folder),
 after one warm-up architecture (CUDA context, kernel selection). It prints per data set the
-wall seconds per architecture, the score that costs most, and the job-hours of the
+wall seconds per architecture, the four costliest scores, and the job-hours of the
 experiment's whole size on that data set (its architectures × that data set's seeds), one job
 at a time on this device; the last line adds them up.
 
@@ -70,7 +70,8 @@ def experiment_cost(name: str, e: dict, images: Path, n_archs: int, datasets):
         n_seeds = len(seeds_of(e, dataset))
         yield {
             "experiment": name, "dataset": dataset, "device": device,
-            "batch_size": e["batch_size"], "n_timed": len(timed), "scores": len(proxies),
+            "batch_size": e["batch_size"], "threads": e["threads"], "n_timed": len(timed),
+            "scores": len(proxies),
             "wall_s_per_arch": wall / len(timed),
             "median_s_per_arch": float(statistics.median(per_arch)),
             "max_s_per_arch": float(per_arch.max()),
@@ -89,10 +90,20 @@ def main() -> None:
     ap.add_argument("--datasets", nargs="*", help="only these data sets")
     ap.add_argument("--out", type=Path, help="write the rows as JSON here too")
     args = ap.parse_args()
+    if args.archs < 1:
+        ap.error(f"--archs must be at least 1, got {args.archs}")
     raw = read_yaml(args.config)
     # The timed images are --images whatever the file reads (only their size matters).
     raw.setdefault("data", {})["images"] = {"sample_dir": str(args.images)}
     config = validate_config(raw)
+    named = {"--experiments": (args.experiments, config["experiments"]),
+             "--datasets": (args.datasets, {d for e in config["experiments"].values()
+                                            for d in e["datasets"]})}
+    for option, (given, known) in named.items():
+        unknown = sorted(set(given or ()) - set(known))
+        if unknown:
+            ap.error(f"{option}: {', '.join(unknown)} not in {args.config} "
+                     f"(it has {', '.join(sorted(known))})")
     rows = []
     for name, e in config["experiments"].items():
         if args.experiments and name not in args.experiments:
@@ -103,14 +114,14 @@ def main() -> None:
                 continue
             rows.append(row)
             print(f"{name} {row['dataset']} ({row['device']}, batch {row['batch_size']}, "
-                  f"{row['scores']} scores): {row['wall_s_per_arch']:.2f} s per architecture "
+                  f"{row['threads']} CPU thread(s), {row['scores']} scores): {row['wall_s_per_arch']:.2f} s per architecture "
                   f"(median {row['median_s_per_arch']:.2f}, max {row['max_s_per_arch']:.2f} of "
                   f"{row['n_timed']}; costliest {row['top_scores_s']}) -> {row['size']} × "
                   f"{row['seeds']} seeds = {row['job_hours']:.1f} job-hours", flush=True)
     total = sum(r["job_hours"] for r in rows)
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     print(f"all: {total:.1f} job-hours of scoring, one job at a time ({gpu}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads)")
+          f"torch {torch.__version__})")
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))
 
