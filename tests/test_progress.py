@@ -74,6 +74,8 @@ def test_the_whole_runs_time_left_weights_each_row_by_its_cost(project):
     # left on CIFAR-10: 1 of seed 0 and 4 of seed 1 at the median cost; done in the last
     # hour: one architecture in 600 s, so the 5 left take 5 x 600 s at that pace
     assert total["scoring_hours_left"] == pytest.approx(5 * cost / 3600)
+    # the whole run at that cost: CIFAR-10's 4 architectures x 2 seeds (CIFAR-100 unknown)
+    assert total["run_hours"] == pytest.approx(8 * cost / 3600)
     assert total["eta_hours"] == pytest.approx(5 * 600 / 3600)
     # CIFAR-100 has nothing done, so its cost is unknown: counted apart, not guessed
     assert (total["done"], total["total"], total["unknown"]) == (3, 16, 8)
@@ -91,3 +93,4 @@ def test_the_command_prints_every_row_and_the_whole_run(project, capsys):
     assert re.match(r"all: 3 / 16 scored \(\d+\.\d job-hours, the cached scores' own "
                     r"seconds\); ", lines[-1]), lines[-1]
     assert "8 architecture(s) of a data set not yet started are not counted" in lines[-1]
+    assert re.search(r"; the whole run at the median costs: \d+\.\d job-hours$", lines[-1])

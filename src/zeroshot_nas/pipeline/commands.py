@@ -106,14 +106,16 @@ def run_time_left(rows: list[dict], now: float) -> dict:
     on a loaded machine do not set it); the work left is Σ architectures left × cost, the
     pace Σ architectures done in the last hour × cost per wall second (every job together).
     ``unknown``: architectures left of an experiment and data set with none done yet.
-    ``scored_hours``: the scoring done so far, Σ the done architectures' scores' own seconds,
+    ``run_hours``: the whole run, done and left, at those median costs: what it takes one job
+    on an otherwise idle machine, which the wall seconds of scores made beside other work
+    overstate. ``scored_hours``: the scoring done so far, Σ the done architectures' scores' own seconds,
     a score two experiments share counted once: what a run resumed across machines and
     sessions cost in job-hours, however it was split."""
     pooled: dict[tuple[str, str], list[float]] = {}
     for r in rows:
         pooled.setdefault((r["experiment"], r["dataset"]), []).extend(r["arch_seconds"])
     cost = {key: float(np.median(v)) for key, v in pooled.items() if v}
-    left_s = done_s = 0.0
+    left_s = done_s = run_s = 0.0
     unknown = 0
     for r in rows:
         key, left = (r["experiment"], r["dataset"]), r["total"] - r["done"]
@@ -122,11 +124,13 @@ def run_time_left(rows: list[dict], now: float) -> dict:
             continue
         left_s += left * cost[key]
         done_s += len(r["recent"]) * cost[key]
+        run_s += r["total"] * cost[key]
     since = [r["recent"][0] for r in rows if r["recent"]]
     pace = done_s / max(now - min(since), 1.0) if since else 0.0
     return {"done": sum(r["done"] for r in rows), "total": sum(r["total"] for r in rows),
             "scored_hours": _scored_seconds(rows) / 3600.0,
-            "scoring_hours_left": left_s / 3600.0, "unknown": unknown,
+            "scoring_hours_left": left_s / 3600.0, "run_hours": run_s / 3600.0,
+            "unknown": unknown,
             "eta_hours": left_s / pace / 3600.0 if pace > 0 else None}
 
 
@@ -157,7 +161,8 @@ def _cmd_progress(args: argparse.Namespace) -> int:
                "counted" if total["unknown"] else "")
     print(f"all: {total['done']} / {total['total']} scored ({total['scored_hours']:.1f} "
           f"job-hours, the cached scores' own seconds); "
-          f"{total['scoring_hours_left']:.1f} h of scoring left (job-hours), {eta}{unknown}")
+          f"{total['scoring_hours_left']:.1f} h of scoring left (job-hours), {eta}{unknown}; "
+          f"the whole run at the median costs: {total['run_hours']:.1f} job-hours")
     return 0
 
 
