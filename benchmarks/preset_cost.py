@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zeroshot_nas.config import read_yaml, validate_config
+from zeroshot_nas.config import experiment_proxies, read_yaml, validate_config
 from zeroshot_nas.pipeline.plan import PROTOCOL_KEYS, sample_settings, seeds_of
 from zeroshot_nas.proxies import Protocol
 from zeroshot_nas.proxies.numerics import resolve_device
@@ -40,16 +40,14 @@ from zeroshot_nas.spaces.sampling import sample_from_settings
 
 def experiment_cost(name: str, e: dict, images: Path, n_archs: int, datasets):
     """Yield one row per data set of experiment ``e``: seconds per architecture and job-hours."""
-    from zeroshot_nas.config import experiment_proxies, space_size
-
     sample = sample_from_settings(sample_settings(e))
     picked = np.random.default_rng(0).choice(len(sample), size=min(n_archs + 1, len(sample)),
                                              replace=False)
     warm, *timed = [sample[i] for i in picked]
+    timed = timed or [warm]  # a one-architecture sample: time it again, warm
     settings = {k: e[k] for k in PROTOCOL_KEYS}
     device = resolve_device(settings["device"]).type
     proxies = list(experiment_proxies(e))
-    size = space_size(e) if e["n_archs"] == "all" else int(e["n_archs"])
     for dataset in [d for d in e["datasets"] if not datasets or d in datasets]:
         seed = seeds_of(e, dataset)[0]
         protocol = Protocol.from_experiment(settings, seed=seed, device=device)
@@ -76,8 +74,8 @@ def experiment_cost(name: str, e: dict, images: Path, n_archs: int, datasets):
             "median_s_per_arch": float(statistics.median(per_arch)),
             "max_s_per_arch": float(per_arch.max()),
             "top_scores_s": {k: round(float(v), 3) for k, v in per_score.head(4).items()},
-            "size": size, "seeds": n_seeds,
-            "job_hours": wall / len(timed) * size * n_seeds / 3600,
+            "size": len(sample), "seeds": n_seeds,
+            "job_hours": wall / len(timed) * len(sample) * n_seeds / 3600,
         }
 
 

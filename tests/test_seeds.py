@@ -154,3 +154,16 @@ def test_protocol_phrase_says_how_many_seeds_each_data_set_has_when_they_differ(
                                      "has (CIFAR-10: 1; ImageNet16-120: 3; seeds 0, 1, 2)")
     summary["seed_aggregation"]["n_seeds"] = {"cifar10": 3, "ImageNet16-120": 3}
     assert seeds_phrase(summary) == "the mean of its 3 initialisations (seeds 0, 1, 2)"
+
+
+def test_protocol_phrase_of_the_first_seed_claims_no_seed_number_when_counts_differ():
+    from zeroshot_nas.paper.protocol import seeds_phrase
+
+    # the summary counts each data set's seeds without listing them: a data set scored with
+    # seeds 1 and 2 alone has no seed 0, so the phrase names no number then
+    summary = {"seeds": [0, 1, 2], "seed_aggregation": {
+        "rule": "first", "applied": True, "n_seeds": {"cifar10": 1, "ImageNet16-120": 2}}}
+    assert seeds_phrase(summary) == ("the value of the lowest of its seeds alone (its data "
+                                     "set's lowest seed; CIFAR-10: 1; ImageNet16-120: 2)")
+    summary["seed_aggregation"]["n_seeds"] = {"cifar10": 3, "ImageNet16-120": 3}
+    assert seeds_phrase(summary) == "the value of the lowest of its 3 seeds alone (seed 0)"

@@ -30,7 +30,7 @@ NOT_RECORDED = "not recorded"
 SEED_RULES = {
     "mean": "the mean of its {inits} ({seeds})",
     "mean_finite": "the mean of the finite values of its {inits} ({seeds})",
-    "first": "the value of the lowest of its {n_seeds} alone (seed {first}{counts})",
+    "first": "the value of the lowest of its {n_seeds} alone ({first}{counts})",
 }
 
 
@@ -72,11 +72,14 @@ def seeds_phrase(summary: dict) -> str:
     template = SEED_RULES.get(rule, f"its {{inits}} ({{seeds}}) combined by the rule {rule!r}")
     listed = f"seeds {', '.join(map(str, seeds))}"
     if len(set(counts.values())) > 1:
+        # the summary counts each data set's seeds but does not list them: its lowest
+        # seed need not be the run's
         return template.format(inits="initialisations, as many as its data set has",
                                seeds=f"{per_dataset(counts)}; {listed}", n_seeds="seeds",
-                               first=seeds[0], counts=f"; {per_dataset(counts)}")
+                               first="its data set's lowest seed",
+                               counts=f"; {per_dataset(counts)}")
     return template.format(inits=f"{n} initialisations", seeds=listed, n_seeds=f"{n} seeds",
-                           first=seeds[0], counts="")
+                           first=f"seed {seeds[0]}", counts="")
 
 
 def seeds_text(summary: dict) -> str:

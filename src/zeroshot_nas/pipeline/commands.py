@@ -108,9 +108,9 @@ def run_time_left(rows: list[dict], now: float) -> dict:
     ``unknown``: architectures left of an experiment and data set with none done yet.
     ``run_hours``: the whole run, done and left, at those median costs: what it takes one job
     on an otherwise idle machine, which the wall seconds of scores made beside other work
-    overstate. ``scored_hours``: the scoring done so far, Σ the done architectures' scores' own seconds,
-    a score two experiments share counted once: what a run resumed across machines and
-    sessions cost in job-hours, however it was split."""
+    overstate. ``scored_hours``: the scoring done so far, Σ the done architectures' scores'
+    own seconds, a score two experiments share counted once: what a run resumed across
+    machines and sessions cost in job-hours, however it was split."""
     pooled: dict[tuple[str, str], list[float]] = {}
     for r in rows:
         pooled.setdefault((r["experiment"], r["dataset"]), []).extend(r["arch_seconds"])
