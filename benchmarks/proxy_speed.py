@@ -20,7 +20,7 @@ absolute times move, the same-run ratios much less.
 prints the before/after table (median wall and process-CPU seconds per architecture for the
 whole suite, the fused seven and each family's set, exclusive seconds per shared pass) with
 ratios, and the largest relative difference of every score between the two versions.
-The whole-suite row is every score both versions register. Example (the issue-21 table):
+The whole-suite row is every score both versions register but ntk_rb (timed alone). Example (the issue-21 table):
 ``python benchmarks/proxy_speed.py --compare fde67f5 --threads 1 --archs 4 --rounds 3``.
 """
 
@@ -59,6 +59,10 @@ CHEAP = ["naswot", "jacob_cov", "js", "jsc", "snip", "grad_norm", "plain", "fish
          "pjsc", "wpjs", "wpjsi", "synflow", "logsynflow", "ssnr", "ssnr_layerwise"]
 NOISE = ["sns", "snsc", "lns", "lnsc", "mnjs", "mnjsc"]
 # The sets --compare times (besides the whole suite), each fused on its own context.
+# ntk_rb is one backward pass through the whole batch per image (a batch of 64 costs about 64
+# forward+backwards, batch 256 hours): it is timed on its own (`--scores ntk_rb`), never as part
+# of the suite, whose timings and batch-256 peak it would swamp.
+SUITE = [n for n in REGISTRY if n != "ntk_rb"]
 COMPARE_SETS = {"seven": SEVEN, "grasp": ["grasp"], "ntk": ["ntk"], "noise": NOISE,
                 "zen": ["zen"]}
 
@@ -88,7 +92,7 @@ def timed(fn) -> float:
 
 def peak_memory_child(arch: str, batch_size: int, device: str) -> None:
     x, y = draw_batch(NPZ, "cifar10", batch_size, 0, labelled=True)
-    names = list(REGISTRY)
+    names = SUITE
     res = score_architecture(
         "nb201",
         arch,
@@ -119,7 +123,7 @@ def fused_sets(args: argparse.Namespace) -> None:
     interleaved in one run (same architectures, same batch), printed as JSON with ratios."""
     batch, archs = batch_and_archs(args)
     sets = {"seven": SEVEN, "cheap": CHEAP, "noise": NOISE,
-            "all": [n for n in REGISTRY if n != "zen"]}
+            "all": [n for n in SUITE if n != "zen"]}
     layouts = ["nchw", "channels_last"] if args.device == "cpu" else ["nchw"]
     protocols = {lay: Protocol(device=args.device, gradient_layout=lay) for lay in layouts}
     for proto in protocols.values():  # warm-up
@@ -155,7 +159,7 @@ def standalone_scores(args: argparse.Namespace) -> None:
             per[r.score].append(r.seconds)
         if args.fused_share:
             fused["fwd_bwd_nchw"].append(forward_backward(arch, batch, False, proto))
-            suite = score_architecture("nb201", arch, "cifar10", batch, list(REGISTRY), proto)
+            suite = score_architecture("nb201", arch, "cifar10", batch, SUITE, proto)
             fused["suite"].append(sum(r.seconds for r in suite))
             for r in suite:
                 if r.score in per:
@@ -294,7 +298,7 @@ def print_compare(table: dict) -> None:
     print(", ".join(f"{k} {v:.1e}" for k, v in table["value_differences"].items()))
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
@@ -318,73 +322,39 @@ def main() -> None:
     ap.add_argument("--peak-child", nargs=2, metavar=("ARCH", "BATCH"), help=argparse.SUPPRESS)
     ap.add_argument("--compare-child", dest="names", help=argparse.SUPPRESS)
     ap.add_argument("--list-child", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    if args.list_child:
-        print(json.dumps(list(REGISTRY)))
-        return
-    if args.names:
-        compare_child(args)
-        return
-    if args.compare:
-        if args.out == DEFAULT_OUT:
-            args.out = REPO / "benchmarks" / "results" / "proxy_speed_compare.json"
-        compare(args)
-        return
-    if args.peak_child:
-        peak_memory_child(args.peak_child[0], int(args.peak_child[1]), args.device)
-        return
-    if args.fused_sets:
-        fused_sets(args)
-        return
-    if args.scores:
-        standalone_scores(args)
-        return
+    return ap.parse_args()
+
+
+def time_fused_and_standalone(args: argparse.Namespace) -> dict:
+    """Each measure of the full benchmark, per architecture, on the same architectures."""
     proto = Protocol(device=args.device)
     batch, archs = batch_and_archs(args)
-    suite = [n for n in REGISTRY if n != "ntk"]
+    suite = [n for n in SUITE if n != "ntk"]
     # Warm-up: oneDNN builds kernels per shape on first use.
-    score_architecture("nb201", archs[0], "cifar10", batch, list(REGISTRY), proto)
-    per: dict[str, list[float]] = {n: [] for n in REGISTRY}
+    score_architecture("nb201", archs[0], "cifar10", batch, SUITE, proto)
+    per: dict[str, list[float]] = {n: [] for n in SUITE}
     rows: dict[str, list[float]] = {
         k: []
-        for k in (
-            "fwd_bwd_nchw",
-            "fwd_bwd_channels_last",
-            "seven_standalone",
-            "seven_fused",
-            "suite_standalone",
-            "suite_fused_no_ntk",
-            "all_fused",
-        )
+        for k in ("fwd_bwd_nchw", "fwd_bwd_channels_last", "seven_standalone", "seven_fused",
+                  "suite_standalone", "suite_fused_no_ntk", "all_fused")
     }
+
+    def fused(names: list[str], arch: str) -> float:
+        return timed(lambda: score_architecture("nb201", arch, "cifar10", batch, names, proto))
+
     for arch in archs:
         rows["fwd_bwd_nchw"].append(forward_backward(arch, batch, False, proto))
         rows["fwd_bwd_channels_last"].append(forward_backward(arch, batch, True, proto))
         alone = score_architecture(
-            "nb201", arch, "cifar10", batch, list(REGISTRY), proto, mode="standalone"
+            "nb201", arch, "cifar10", batch, SUITE, proto, mode="standalone"
         )
         for r in alone:
             per[r.score].append(r.seconds)
         rows["seven_standalone"].append(sum(r.seconds for r in alone if r.score in SEVEN))
         rows["suite_standalone"].append(sum(r.seconds for r in alone if r.score != "ntk"))
-        rows["seven_fused"].append(
-            timed(
-                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, SEVEN, proto)
-            )
-        )
-        rows["suite_fused_no_ntk"].append(
-            timed(
-                lambda a=arch: score_architecture("nb201", a, "cifar10", batch, suite, proto)
-            )
-        )
-        rows["all_fused"].append(
-            timed(
-                lambda a=arch: score_architecture(
-                    "nb201", a, "cifar10", batch, list(REGISTRY), proto
-                )
-            )
-        )
+        rows["seven_fused"].append(fused(SEVEN, arch))
+        rows["suite_fused_no_ntk"].append(fused(suite, arch))
+        rows["all_fused"].append(fused(SUITE, arch))
     # Where the fused seven spend their time: exclusive seconds per shared pass.
     passes: dict[str, list[float]] = {}
     for arch in archs:
@@ -393,13 +363,11 @@ def main() -> None:
             run_score(ctx, name)
         for key, sec in ctx.pass_seconds.items():
             passes.setdefault(key, []).append(sec)
-    med = {k: statistics.median(v) for k, v in rows.items()}
-    ratios_seven = [
-        s / f for s, f in zip(rows["seven_standalone"], rows["seven_fused"], strict=True)
-    ]
-    ratios_suite = [
-        s / f for s, f in zip(rows["suite_fused_no_ntk"], rows["fwd_bwd_nchw"], strict=True)
-    ]
+    return {"archs": archs, "rows": rows, "per": per, "passes": passes}
+
+
+def peak_memory(args: argparse.Namespace) -> dict:
+    """The fused whole suite's peak at batch 256 on the largest cell, in its own process."""
     big = spaces.arch_from_id("nb201", "333333")
     child = subprocess.run(
         [sys.executable, __file__, "--threads", str(args.threads), "--device", args.device]
@@ -408,9 +376,22 @@ def main() -> None:
         text=True,
         check=True,
     )
-    peak = json.loads(child.stdout.strip().splitlines()[-1])
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def full_benchmark(args: argparse.Namespace) -> None:
+    timings = time_fused_and_standalone(args)
+    rows, per, passes = timings["rows"], timings["per"], timings["passes"]
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    ratios_seven = [
+        s / f for s, f in zip(rows["seven_standalone"], rows["seven_fused"], strict=True)
+    ]
+    ratios_suite = [
+        s / f for s, f in zip(rows["suite_fused_no_ntk"], rows["fwd_bwd_nchw"], strict=True)
+    ]
+    peak = peak_memory(args)
     result = {
-        "archs": archs,
+        "archs": timings["archs"],
         "threads": args.threads,
         "device": args.device,
         "batch_size": 64,
@@ -424,16 +405,18 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
-    print(f"{len(archs)} archs, batch 64, {args.threads} threads (medians, seconds per arch)")
-    print("| measure | seconds |\n|---|---|")
-    for k, v in med.items():
-        print(f"| {k} | {v:.3f} |")
-    print("\n| score (standalone) | seconds |\n|---|---|")
-    for k, v in result["median_standalone_seconds_per_score"].items():
-        print(f"| {k} | {v:.3f} |")
-    print("\n| fused seven: pass | seconds |\n|---|---|")
-    for k, v in result["median_fused_seven_pass_seconds"].items():
-        print(f"| {k} | {v:.3f} |")
+    print_full_benchmark(result, args.threads)
+
+
+def print_full_benchmark(result: dict, threads: int) -> None:
+    print(f"{len(result['archs'])} archs, batch 64, {threads} threads "
+          "(medians, seconds per arch)")
+    for title, key in (("measure", "median_seconds"),
+                       ("score (standalone)", "median_standalone_seconds_per_score"),
+                       ("fused seven: pass", "median_fused_seven_pass_seconds")):
+        print(f"\n| {title} | seconds |\n|---|---|")
+        for k, v in result[key].items():
+            print(f"| {k} | {v:.3f} |")
     print(
         f"\nseven scores fused vs standalone: {result['seven_speedup_fused_vs_standalone']:.2f}x "
         "(target >= 4)"
@@ -443,9 +426,30 @@ def main() -> None:
         "(target <= 12)"
     )
     print(
-        f"peak RSS, all scores fused, batch 256, arch 333333: {peak['peak_rss_mb']:.0f} MB "
-        "(target < 4096)"
+        "peak RSS, all scores fused, batch 256, arch 333333: "
+        f"{result['peak_rss_mb_batch256_all_scores_fused']:.0f} MB (target < 4096)"
     )
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    if args.list_child:
+        print(json.dumps(SUITE))
+    elif args.names:
+        compare_child(args)
+    elif args.compare:
+        if args.out == DEFAULT_OUT:
+            args.out = REPO / "benchmarks" / "results" / "proxy_speed_compare.json"
+        compare(args)
+    elif args.peak_child:
+        peak_memory_child(args.peak_child[0], int(args.peak_child[1]), args.device)
+    elif args.fused_sets:
+        fused_sets(args)
+    elif args.scores:
+        standalone_scores(args)
+    else:
+        full_benchmark(args)
 
 
 if __name__ == "__main__":
