@@ -13,6 +13,8 @@ from test_proxies import CUT, GOOD, real_batch
 from zeroshot_nas import spaces
 from zeroshot_nas.data.images import draw_batch
 from zeroshot_nas.proxies import REGISTRY, Protocol, score_architecture
+from zeroshot_nas.proxies.context import channel_gradient, fisher_terms_of_calls
+from zeroshot_nas.proxies.network import build_initialised_network, weight_layers
 from zeroshot_nas.proxies.runner import context_for, run_score
 from zeroshot_nas.spaces import all_archs
 
@@ -195,6 +197,48 @@ def test_fused_shares_passes_and_splits_their_time():
     assert ctx.consumers["net"] == set(names)
     total = sum(ctx.seconds_of(n, own[n]) for n in names)
     assert total == pytest.approx(sum(own.values()) + sum(ctx.pass_seconds.values()), rel=1e-9)
+
+
+def test_a_shared_forward_graph_is_released_once_its_readers_have_run():
+    # AZ-NAS's forward keeps its whole graph (2.2 GB at batch 256, arch 333333): it held that
+    # through every other score's passes, and the fused suite peaked at 8.4 GB.
+    names = ["az_expressivity", "snip", "az_trainability", "naswot"]
+    ctx = context_for("nb201", GOOD, "cifar10", real_batch("cifar10", 8), names, Protocol())
+    run_score(ctx, "az_expressivity")
+    run_score(ctx, "snip")
+    assert ctx.holds("az_forward")  # az_trainability, a reader, has not run yet
+    value, extra, _ = run_score(ctx, "az_trainability")
+    assert math.isfinite(value), extra
+    assert not ctx.holds("az_forward") and ctx.holds("main")
+    # A reader its declaration leaves out is an error naming the value, not a silent rerun.
+    ctx.current = "az_progressivity"
+    with pytest.raises(RuntimeError, match="'az_forward' was released after its readers"):
+        ctx.shared("az_forward", lambda: None)
+
+
+def test_fisher_reduced_during_the_backward_equals_every_output_gradient_at_once():
+    # The shared pass reduces a⊙∂L/∂a as each output's gradient arrives (tensor hooks), so
+    # that the outputs' gradients are never all held; grasp's double backward, run after it
+    # through the same graph, must not meet those hooks. Checked bit for bit against the
+    # outputs' gradients taken all at once, as the pass did before.
+    x, y = real_batch("cifar10", 16)
+    ctx = context_for("nb201", GOOD, "cifar10", (x, y), ["grasp", "fisher"], Protocol())
+    grasp_value, grasp_extra, _ = run_score(ctx, "grasp")
+    assert math.isfinite(grasp_value) and grasp_extra["hessian"] == "double_backward"
+    terms = ctx.fisher_terms()
+    net = build_initialised_network("nb201", GOOD, "cifar10", Protocol())
+    layers = weight_layers(net)
+    calls: list = []
+    handles = [m.register_forward_hook(lambda _m, _i, out, _k=k: calls.append((_k, out)))
+               for k, m in enumerate(layers)]
+    loss = torch.nn.functional.cross_entropy(net(x), y)
+    for h in handles:
+        h.remove()
+    grads = torch.autograd.grad(loss, [a for _, a in calls])
+    expected = fisher_terms_of_calls(
+        [(k, channel_gradient(a.detach(), g)) for (k, a), g in zip(calls, grads, strict=True)],
+        len(layers))
+    assert terms == expected and any(t > 0 for t in terms)
 
 
 def test_mixed_second_derivative_is_symmetric_and_matches_double_backward():

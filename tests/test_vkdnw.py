@@ -12,6 +12,7 @@ from test_proxies import GOOD, real_batch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
+import zeroshot_nas.proxies.vkdnw as vkdnw_module
 from zeroshot_nas.proxies import Protocol, get_spec, score_architecture
 from zeroshot_nas.proxies.runner import context_for, run_score
 from zeroshot_nas.proxies.vkdnw import (
@@ -102,7 +103,10 @@ def test_written_out_tangents_equal_forward_mode(module, shape):
     x = torch.randn(shape, dtype=torch.float64)
     out = module(x)
     for name, _ in module.named_parameters():
-        assert torch.allclose(local_tangent(module, name, (x,), out),
+        tangent = local_tangent(module, name, (x,), out)
+        # Only the output channel the entry moves is kept (the rest of the derivative is 0).
+        assert tangent.axis is not None and tangent.values.shape[tangent.axis] == 1, name
+        assert torch.allclose(tangent.full(out.shape),
                               forward_mode_tangent(module, name, (x,)), atol=1e-12), name
 
 
@@ -113,13 +117,17 @@ class SquaredLinear(nn.Linear):
         return super().forward(x) ** 2
 
 
-@pytest.mark.parametrize(("features", "classes", "head"),
-                         [(4, 5, nn.Linear), (4, 9, nn.Linear), (4, 9, SquaredLinear)])
-def test_per_image_jacobian_equals_vmapped_jacrev(features, classes, head):
+@pytest.mark.parametrize(("features", "classes", "head", "images_per_forward"),
+                         [(4, 5, nn.Linear, 64), (4, 9, nn.Linear, 64),
+                          (4, 9, SquaredLinear, 64), (4, 9, nn.Linear, 4)])
+def test_per_image_jacobian_equals_vmapped_jacrev(features, classes, head, images_per_forward,
+                                                  monkeypatch):
     # An independent recomputation: per image, jacrev of the logits with respect to the first
     # entry of each selected tensor, written the way the reference does it. With 9 classes the
     # logits (8 rows read) are pulled back through the 4 features entering a plain nn.Linear
-    # head; SquaredLinear's logits are not W h + b and go one pass per logit.
+    # head; SquaredLinear's logits are not W h + b and go one pass per logit. With 4 images
+    # per forward the 6 images go as slices of 4 and 2 (larger batches do, to bound memory).
+    monkeypatch.setattr(vkdnw_module, "IMAGES_PER_FORWARD", images_per_forward)
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
                         nn.Conv2d(4, features, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),

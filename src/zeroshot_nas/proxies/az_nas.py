@@ -38,7 +38,9 @@ SOURCE = ("cvlab-yonsei/AZ-NAS@5e6683a2cfa5c6d0dc34a1317a842497ba7eae47 "
           "NB201/ZeroShotProxy/compute_az_nas_score.py")
 ENTROPY_EPS = 1e-8
 SIGMA_EPS = 1e-6
-PARTS = ("az_expressivity", "az_progressivity", "az_trainability", "flops")
+# The three scores of this module, which read its forward; the combination adds FLOPs.
+SCORES = ("az_expressivity", "az_progressivity", "az_trainability")
+PARTS = (*SCORES, "flops")
 
 
 def blocks(net: nn.Module) -> list[nn.Module]:
@@ -51,8 +53,9 @@ def blocks(net: nn.Module) -> list[nn.Module]:
 
 
 def block_features(ctx: ArchContext) -> list[torch.Tensor]:
-    """The stem's and every cell's output of one forward of the batch, graph kept (NCHW)."""
-    return ctx.shared("az_forward", lambda: _run_forward(ctx))
+    """The stem's and every cell's output of one forward of the batch, graph kept (NCHW):
+    released once the three AZ-NAS scores have run (a whole forward graph)."""
+    return ctx.shared("az_forward", lambda: _run_forward(ctx), readers=SCORES)
 
 
 def _run_forward(ctx: ArchContext) -> list[torch.Tensor]:

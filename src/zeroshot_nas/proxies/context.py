@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .network import POOLING, build_initialised_network, weight_layers
-from .numerics import resolve_device
+from .numerics import resolve_device, return_freed_memory
 from .protocol import Protocol
 
 
@@ -43,11 +43,11 @@ def channel_gradient(act: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
     return prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
 
 
-def fisher_terms_of_calls(calls: list[tuple[int, torch.Tensor, torch.Tensor | None]],
+def fisher_terms_of_calls(calls: list[tuple[int, torch.Tensor | None]],
                           n_layers: int) -> list[float]:
     """Σ_k 0.5·mean_n(g_nk²) of every layer, in :func:`weight_layers` order, from its calls
-    ``(layer index, output, ∂L/∂output)``; a layer that was never called (or whose output
-    does not reach the loss) gives 0.
+    ``(layer index, g_nk of the call (:func:`channel_gradient`) or None)`` in call order; a
+    layer that was never called (or whose output does not reach the loss) gives 0.
 
     Each output is paired with the module that produced it: forward hooks fire in call
     order, which is not registration order (a ResNet block calls its downsample first and
@@ -56,11 +56,58 @@ def fisher_terms_of_calls(calls: list[tuple[int, torch.Tensor, torch.Tensor | No
     activation per module and cannot score such a network.
     """
     g: list[torch.Tensor | None] = [None] * n_layers
-    for layer, act, grad in calls:
-        if grad is not None:
-            term = channel_gradient(act, grad)
+    for layer, term in calls:
+        if term is not None:
             g[layer] = term if g[layer] is None else g[layer] + term
     return [0.0 if g_nk is None else float(0.5 * g_nk.pow(2).mean(0).sum()) for g_nk in g]
+
+
+class FisherCalls:
+    """Σ_spatial a⊙∂L/∂a of every Conv2d/Linear call (:func:`channel_gradient`), reduced as
+    the cross-entropy backward reaches each output, so that the outputs' gradients are never
+    held all at once (at batch 256 they are as large as the forward's activations).
+
+    ``hook(index)`` is the forward hook of layer ``index`` of :func:`weight_layers`; the
+    tensor hooks it leaves on the outputs reduce only while ``collecting`` (other backward
+    passes through the same graph, the input gradient's, pass by). :meth:`terms` gives
+    :func:`fisher_terms_of_calls`'s value, calls combined in call order as there."""
+
+    def __init__(self) -> None:
+        self.layers: list[int] = []
+        self.outputs: list[torch.Tensor | None] = []
+        self.reduced: list[torch.Tensor | None] = []
+        self.collecting = False
+        self.seconds = 0.0
+        self._handles: list[Any] = []
+
+    def hook(self, index: int) -> Callable[..., None]:
+        def forward_hook(_module: nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
+            call = len(self.layers)
+            self.layers.append(index)
+            self.reduced.append(None)
+            self.outputs.append(out if out.requires_grad else None)
+            if out.requires_grad:
+                self._handles.append(out.register_hook(lambda g, _c=call: self._reduce(_c, g)))
+        return forward_hook
+
+    def _reduce(self, call: int, grad: torch.Tensor) -> None:
+        act = self.outputs[call] if self.collecting else None
+        if act is None:
+            return
+        t0 = time.perf_counter()
+        self.reduced[call] = channel_gradient(act.detach(), grad.detach())
+        self.outputs[call] = None  # no longer needed: the graph keeps what backward needs
+        self.seconds += time.perf_counter() - t0
+
+    def terms(self, n_layers: int) -> list[float]:
+        """:func:`fisher_terms_of_calls` of the reduced calls. The tensor hooks are removed
+        (GraSP's double backward runs through the same graph) and the outputs released (they
+        and the hooks would otherwise form a cycle)."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        self.outputs.clear()
+        return fisher_terms_of_calls(list(zip(self.layers, self.reduced, strict=True)), n_layers)
 
 
 DOUBLE_BACKWARD = "double_backward"
@@ -153,6 +200,12 @@ class ArchContext:
         self.child_seconds = [0.0]
         self._frames: list[set[str]] = []
         self._deps: dict[str, set[str]] = {}
+        # Scores not yet run on this context (set by the runner; None: not known, nothing is
+        # released), the scores that read each value shared with ``readers``, and the values
+        # dropped once those had run.
+        self.pending: set[str] | None = None
+        self._readers: dict[str, frozenset[str]] = {}
+        self._released: set[str] = set()
 
     # -------------------------------------------------------------- pass bookkeeping
     def _use(self, key: str) -> None:
@@ -168,12 +221,22 @@ class ArchContext:
     def _record(self, key: str, seconds: float) -> None:
         self.pass_seconds[key] = self.pass_seconds.get(key, 0.0) + seconds
 
-    def shared(self, key: str, fn: Callable[[], Any]) -> Any:
+    def shared(self, key: str, fn: Callable[[], Any],
+               readers: Iterable[str] | None = None) -> Any:
         """Run ``fn`` once under ``key``; later calls return the cached value.
 
         The time recorded for ``key`` excludes nested shared passes, so that every second
-        is counted once.
+        is counted once. ``readers``, when given, are the only scores that read the value
+        (directly or through another shared value): it is dropped as soon as every one of
+        them in this context has run (:meth:`finished`), so that a large value (a forward
+        graph) does not stay in memory through the other scores' passes.
         """
+        if key in self._released:
+            raise RuntimeError(f"shared value {key!r} was released after its readers "
+                               f"{sorted(self._readers[key])} ran, and {self.current!r} reads "
+                               "it too: name it among the readers")
+        if readers is not None:
+            self._readers[key] = frozenset(readers)
         self._use(key)
         if key in self._cache:
             return self._cache[key]
@@ -190,6 +253,23 @@ class ArchContext:
         self._record(key, dt - nested)
         self._cache[key] = value
         return value
+
+    def holds(self, key: str) -> bool:
+        """Whether the shared value ``key`` is in memory (computed and not yet released)."""
+        return key in self._cache
+
+    def finished(self, name: str) -> None:
+        """Score ``name`` has run: drop every shared value whose readers have all run."""
+        if self.pending is None:
+            return
+        self.pending.discard(name)
+        done = [key for key, readers in self._readers.items()
+                if key in self._cache and not readers & self.pending]
+        for key in done:
+            del self._cache[key]
+            self._released.add(key)
+        if done:
+            return_freed_memory()
 
     def layout(self, x: torch.Tensor, gradients: bool) -> torch.Tensor:
         """The memory layout of a fused pass's input: channels_last on CPU for passes that
@@ -293,12 +373,10 @@ class ArchContext:
             result["codes"] = self._hook_codes(net, handles, hook_time)
         if "pool" in req:
             result["pool"] = self._hook_pools(net, handles)
-        # (index in weight_layers, output) per call of a Conv2d/Linear, in call order
-        acts: list[tuple[int, torch.Tensor]] = []
-        if "fisher" in req:
+        fisher = FisherCalls() if "fisher" in req else None
+        if fisher is not None:
             for index, m in enumerate(weight_layers(net)):
-                handles.append(m.register_forward_hook(
-                    lambda _m, _i, out, _a=acts, _k=index: _a.append((_k, out))))
+                handles.append(m.register_forward_hook(fisher.hook(index)))
         # Always the gradient passes' layout, whatever is requested of this pass: a value must
         # not depend on the scores that share it (naswot alone ran channels_last, naswot
         # beside a gradient score NCHW, and the two rounded differently).
@@ -320,7 +398,7 @@ class ArchContext:
         if need_j:
             parts += self._input_gradient(out, x, result, retain=need_ce)
         if need_ce:
-            parts += self._ce_backward(net, out, acts, result)
+            parts += self._ce_backward(net, out, fisher, result)
         # The parts are recorded as passes of their own (each with its own consumers); "main"
         # itself keeps only the bookkeeping around them.
         self.child_seconds[-1] += parts
@@ -376,32 +454,36 @@ class ArchContext:
         self._record("jacobian:0", dt)
         return dt
 
-    def _ce_backward(self, net: nn.Module, out: torch.Tensor, acts: list, result: dict) -> float:
+    def _ce_backward(self, net: nn.Module, out: torch.Tensor, fisher: FisherCalls | None,
+                     result: dict) -> float:
         t0 = time.perf_counter()
         loss = F.cross_entropy(out, self.labels())
         params = [p for _, p in net.named_parameters()]
         keep = result.get("second_order", {}).get("method") == DOUBLE_BACKWARD
-        with torch.enable_grad():
-            grads = torch.autograd.grad(loss, params + [a for _, a in acts], allow_unused=True,
-                                        create_graph=keep)
+        if fisher is not None:
+            fisher.collecting = True
+        try:
+            with torch.enable_grad():
+                grads = torch.autograd.grad(loss, params, allow_unused=True, create_graph=keep)
+        finally:
+            if fisher is not None:
+                fisher.collecting = False
         names = [n for n, _ in net.named_parameters()]
         result["ce"] = {
             n: (torch.zeros_like(p) if g is None else g.detach())
-            for n, p, g in zip(names, params, grads[: len(params)], strict=True)
+            for n, p, g in zip(names, params, grads, strict=True)
         }
         if keep:
-            result["ce_graph"] = {n: g for n, g in zip(names, grads[: len(params)], strict=True)
+            result["ce_graph"] = {n: g for n, g in zip(names, grads, strict=True)
                                   if g is not None}
-        dt = time.perf_counter() - t0
-        self._record("ce_backward", dt)
-        if not acts:
+        if fisher is None:
+            dt = time.perf_counter() - t0
+            self._record("ce_backward", dt)
             return dt
-        # Reduced here, so that no layer output outlives the pass (memory at batch 256).
-        t0 = time.perf_counter()
-        calls = [(k, a.detach(), None if g is None else g.detach())
-                 for (k, a), g in zip(acts, grads[len(params) :], strict=True)]
-        result["fisher"] = fisher_terms_of_calls(calls, len(weight_layers(net)))
-        acts.clear()
-        fisher_dt = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        result["fisher"] = fisher.terms(len(weight_layers(net)))
+        fisher_dt = fisher.seconds + time.perf_counter() - t1
+        dt = t1 - t0 - fisher.seconds
+        self._record("ce_backward", dt)
         self._record("fisher_terms", fisher_dt)
         return dt + fisher_dt

@@ -33,8 +33,10 @@ def context_for(
 ) -> ArchContext:
     """A context planned for the scores ``names`` (the first-order parts they declare);
     ``network`` replaces the space's seeded build of ``arch``."""
-    return ArchContext(space, arch, dataset, batch, required_parts(list(names)), protocol, fused,
-                       network=network)
+    ctx = ArchContext(space, arch, dataset, batch, required_parts(list(names)), protocol, fused,
+                      network=network)
+    ctx.pending = set(names)
+    return ctx
 
 
 def run_score(ctx: ArchContext, name: str) -> tuple[float, dict[str, Any], float]:
@@ -52,6 +54,7 @@ def run_score(ctx: ArchContext, name: str) -> tuple[float, dict[str, Any], float
         extra = {"error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()}
     own = time.perf_counter() - t0 - ctx.child_seconds[0]
     ctx.current = None
+    ctx.finished(name)
     return value, extra, own
 
 
