@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .network import POOLING, build_initialised_network, weight_layers
-from .numerics import resolve_device, return_freed_memory
+from .numerics import resolve_device
 from .protocol import Protocol
 
 
@@ -229,7 +229,9 @@ class ArchContext:
         is counted once. ``readers``, when given, are the only scores that read the value
         (directly or through another shared value): it is dropped as soon as every one of
         them in this context has run (:meth:`finished`), so that a large value (a forward
-        graph) does not stay in memory through the other scores' passes.
+        graph) does not stay in memory through the other scores' passes. (Its pages stay in
+        the C heap for the next passes to reuse: handing them back to the system, glibc's
+        ``malloc_trim``, lowered the batch-256 peak by 1% and cost about 4% of the time.)
         """
         if key in self._released:
             raise RuntimeError(f"shared value {key!r} was released after its readers "
@@ -268,8 +270,6 @@ class ArchContext:
         for key in done:
             del self._cache[key]
             self._released.add(key)
-        if done:
-            return_freed_memory()
 
     def layout(self, x: torch.Tensor, gradients: bool) -> torch.Tensor:
         """The memory layout of a fused pass's input: channels_last on CPU for passes that

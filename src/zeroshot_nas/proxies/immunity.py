@@ -70,6 +70,11 @@ def reachable_nodes(output: torch.Tensor) -> set[int]:
     return seen
 
 
+def _drop(_saved: Any) -> None:
+    """A saved-tensor hook that keeps nothing (a graph that is never differentiated)."""
+    return None
+
+
 def noisy_forward(ctx: ArchContext) -> NoisyForward:
     """The forward of ``x + z``, z ~ N(0, 1), shared by ``ni`` and ``ni_eta``."""
     return ctx.shared("noisy_forward", lambda: _run_noisy_forward(ctx))
@@ -83,11 +88,14 @@ def _run_noisy_forward(ctx: ArchContext) -> NoisyForward:
 
     net = ctx.network()
     z = randn_like_seeded(ctx.x, ctx.protocol.seed, "ni-noise")
-    calls: list[tuple[str, int, torch.Tensor, torch.Tensor | None]] = []
+    # (kind, input channels, the output's autograd node, the input of a pooling call): the
+    # node, not the output, so that each output is freed as the forward moves on.
+    calls: list[tuple[str, int, Any, torch.Tensor | None]] = []
 
     def record(kind: str):
         def hook(_m: nn.Module, inputs: tuple, out: torch.Tensor) -> None:
-            calls.append((kind, inputs[0].shape[1], out, inputs[0].detach()))
+            kept = inputs[0].detach() if kind == "pool" else None
+            calls.append((kind, inputs[0].shape[1], out.grad_fn, kept))
 
         return hook
 
@@ -97,16 +105,17 @@ def _run_noisy_forward(ctx: ArchContext) -> NoisyForward:
     handles += [m.register_forward_hook(record("conv")) for m in net.modules()
                 if isinstance(m, units)]
     # A graph (no backward is run) tells which modules lie on a path to the output, as the
-    # authors' backward hooks do; the input requires grad as in their Jacobian pass.
+    # authors' backward hooks do; the input requires grad as in their Jacobian pass. Its
+    # structure is all that is read, so it saves no tensor for a backward pass.
     x = ctx.layout(ctx.x + z, gradients=False).detach().requires_grad_(True)
     try:
-        with torch.enable_grad():
+        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(_drop, _drop):
             out = net(x)
     finally:
         for h in handles:
             h.remove()
     live = reachable_nodes(out)
-    on_path = [id(o.grad_fn) in live for _, _, o, _ in calls]
+    on_path = [id(node) in live for _, _, node, _ in calls]
     pools = [(inp, hit) for (kind, _, _, inp), hit in zip(calls, on_path, strict=True)
              if kind == "pool"]
     return NoisyForward(

@@ -7,11 +7,7 @@ global RNG is left untouched.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import hashlib
-import sys
 from contextlib import contextmanager
 
 import torch
@@ -88,27 +84,3 @@ def exact_cuda_numerics(device: torch.device):
             torch.backends.cudnn.deterministic,
             torch.backends.cudnn.benchmark,
         ) = saved
-
-
-@functools.cache
-def _glibc_malloc_trim():
-    """glibc's ``malloc_trim``, or None where the C library is not glibc (macOS, musl)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-def return_freed_memory() -> None:
-    """Hand the C heap's free pages back to the system (glibc; elsewhere nothing).
-
-    Tensors freed on the CPU go back to glibc's heap, which keeps their pages: a released
-    forward graph of 2.2 GB (AZ-NAS's, batch 256) left the process's resident memory where it
-    was, and the next pass's tensors did not fit in the holes it left, so the peak a cluster
-    job is measured by grew by the freed memory. ``malloc_trim(0)`` returns those pages."""
-    trim = _glibc_malloc_trim()
-    if trim is not None:
-        trim(0)
