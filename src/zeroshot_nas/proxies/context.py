@@ -231,7 +231,8 @@ class ArchContext:
         them in this context has run (:meth:`finished`), so that a large value (a forward
         graph) does not stay in memory through the other scores' passes. (Its pages stay in
         the C heap for the next passes to reuse: handing them back to the system, glibc's
-        ``malloc_trim``, lowered the batch-256 peak by 1% and cost about 4% of the time.)
+        ``malloc_trim``, lowered the batch-256 peak by 1% and cost 6-8% of the suite's time
+        at batch 64, the next passes faulting the pages in again.)
         """
         if key in self._released:
             raise RuntimeError(f"shared value {key!r} was released after its readers "
