@@ -105,3 +105,14 @@ def test_a_new_section_is_one_module_and_its_registration_line(stats_dir, tmp_pa
     assert listed[-2:] == ["demo", "not_reproduced"]
     missing = pd.read_csv(out / "not_reproduced.csv")
     assert "Not computed by this run: nothing to show." in set(missing["why"])
+
+
+def test_the_protocol_names_every_numerics_environment_its_values_come_from():
+    from zeroshot_nas.paper.protocol import protocol_table
+
+    mixed = ["torch 2.13.0+cpu, cpu AVX2", "torch 2.13.0+cpu, cpu AVX512"]
+    table = protocol_table({}, {}, {"numerics": mixed}, {})
+    row = table.loc[table["setting"] == "Numerics (torch build, kernels)"]
+    assert row[["value", "source"]].values.tolist() == [
+        ["torch 2.13.0+cpu, cpu AVX2; torch 2.13.0+cpu, cpu AVX512", "scores table"]]
+    assert "Numerics (torch build, kernels)" not in set(protocol_table({}, {}, {}, {})["setting"])

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import IMAGES
 
 from zeroshot_nas import scoring, spaces
 from zeroshot_nas.errors import UserError
 from zeroshot_nas.proxies import Protocol, registry
-from zeroshot_nas.score_cache import ScoreCache, make_entry
+from zeroshot_nas.score_cache import ScoreCache, make_entry, reusable_numerics
 from zeroshot_nas.scoring import score_archs
 
 NPZ = IMAGES / "ImageNet16-120.npz"
@@ -192,3 +193,42 @@ def test_two_concurrent_runs_keep_every_score(tmp_path):
     for path in files:
         scores = json.loads(path.read_text())["modes"]["fused"]
         assert set(scores) == {"naswot", "synflow", "logsynflow", "params"}, path
+
+
+TORCH_BUILD = f"torch {torch.__version__}"
+
+
+@pytest.mark.parametrize(("recorded", "policy", "served"), [
+    (f"{TORCH_BUILD}, cpu AVX2", "exact", True),
+    (f"{TORCH_BUILD}, cpu AVX512", "exact", False),
+    (f"{TORCH_BUILD}, cpu AVX512", "any-cpu", True),
+    ("torch 0.0+cpu, cpu AVX512", "any-cpu", False),  # another torch build: never
+    (f"{TORCH_BUILD}, cuda NVIDIA H200", "any-cpu", False),  # CUDA kernels: never
+])
+def test_another_instruction_set_is_served_only_when_asked(recorded, policy, served):
+    assert reusable_numerics(recorded, f"{TORCH_BUILD}, cpu AVX2", policy) is served
+
+
+def test_a_run_resumed_on_another_cpu_serves_its_values_and_names_their_numerics(
+        tmp_path, monkeypatch, caplog):
+    cache, elsewhere = tmp_path / "cache", f"{TORCH_BUILD}, cpu AVX512"
+    here = scoring.numerics_environment(torch.device("cpu"))
+    monkeypatch.setattr(scoring, "numerics_environment", lambda _device: elsewhere)
+    first = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot", "params"], PROTO, NPZ, cache, None)
+    assert set(first["numerics"]) == {elsewhere}
+    monkeypatch.setattr(scoring, "numerics_environment",
+                        lambda _device: here.replace("AVX512", "AVX2") if here == elsewhere
+                        else here)
+    exact = score_archs("nb201", DS, 0, ARCHS[:1], ["naswot"], PROTO, NPZ, cache, None)
+    assert exact.attrs["computed"] == 1 and set(exact["numerics"]) != {elsewhere}
+    with caplog.at_level(logging.WARNING):
+        resumed = score_archs("nb201", DS, 0, ARCHS[:2], ["naswot", "params"], PROTO, NPZ, cache,
+                              None, cache_numerics="any-cpu")
+    # the first architecture's naswot is this machine's own now; the rest is served
+    assert resumed.attrs == {"computed": 0, "cached": 2}
+    assert list(resumed["numerics"]) == [exact["numerics"][0], elsewhere, elsewhere, elsewhere]
+    assert f"3 value(s) served from the cache were computed with {elsewhere}" in caplog.text
+    assert resumed.loc[1:, "value"].tolist() == first.loc[1:, "value"].tolist()
+    with pytest.raises(ValueError, match="cache numerics policy must be one of"):
+        score_archs("nb201", DS, 0, ARCHS[2:3], ["naswot"], PROTO, NPZ, cache, None,
+                    cache_numerics="close-enough")  # refused before anything is looked up

@@ -9,7 +9,10 @@ path's (copied or renamed by hand) is moved aside, never served. Each entry reco
 definition it was computed with (the score's ``version``, the engine's ``ENGINE_VERSION``
 and the numerics environment: torch build and kernels) and a checksum of its content and of
 the file's identity: an entry of another definition, or one that no longer matches its
-checksum (edited by hand, or moved into another file), is recomputed, never served.
+checksum (edited by hand, or moved into another file), is recomputed, never served. One
+exception is the caller's to ask for (``numerics="any-cpu"``): a CPU entry of the same torch
+build computed on another vector instruction set (AVX2 and AVX512 kernels round differently)
+is served; the entry keeps the environment it was computed in, so a table shows the mix.
 
 Writers merge: a job computes its missing scores without holding anything, then, under a
 lock of the folder (``filelock``), re-reads the architecture's file, adds its entries and
@@ -25,6 +28,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,6 +47,25 @@ STATUSES = ("ok", *_NONFINITE)
 ENTRY_FIELDS = ("value", "status", "seconds", "extra", "definition")
 # What a cache folder's path names; every file of the folder repeats it.
 IDENTITY_FIELDS = ("space", "dataset", "seed", "protocol_key", "batch")
+# Which recorded numerics environments an entry may be served from (config ``cache_numerics``).
+NUMERICS_POLICIES = ("exact", "any-cpu")
+_CPU_NUMERICS = re.compile(r"^(torch \S+), cpu \S+$")
+
+
+def reusable_numerics(recorded: str, here: str, policy: str) -> bool:
+    """Whether an entry computed in the numerics environment ``recorded`` may be served where
+    scores are computed in ``here`` (``numerics.numerics_environment`` strings): the same
+    environment always; with ``any-cpu`` also a CPU one of the same torch build on another
+    vector instruction set. Never across torch builds, and never between CPU and CUDA."""
+    if policy not in NUMERICS_POLICIES:
+        raise ValueError(f"cache numerics policy must be one of {NUMERICS_POLICIES}, "
+                         f"got {policy!r}")
+    if recorded == here:
+        return True
+    if policy == "exact":
+        return False
+    ours, theirs = _CPU_NUMERICS.match(here), _CPU_NUMERICS.match(recorded)
+    return bool(ours and theirs and ours.group(1) == theirs.group(1))
 
 
 def batch_digest(x: np.ndarray, y: np.ndarray | None) -> str:
@@ -199,8 +222,10 @@ class ScoreCache:
         return {}
 
     def usable(self, data: dict[str, Any], arch_id: str, mode: str, name: str,
-               definition: dict[str, Any]) -> dict[str, Any] | None:
-        """The cached entry of ``name`` if it was computed with ``definition`` and is intact."""
+               definition: dict[str, Any], numerics: str = "exact") -> dict[str, Any] | None:
+        """The cached entry of ``name`` if it was computed with ``definition`` and is intact;
+        ``numerics`` is the policy for the definition's numerics environment
+        (:func:`reusable_numerics`)."""
         entry = data.get("modes", {}).get(mode, {}).get(name)
         if entry is None:
             return None
@@ -211,7 +236,12 @@ class ScoreCache:
             log.warning("score cache entry %s of %s is recomputed: %s", name, self.path(arch_id),
                         problem)
             return None
-        if entry["definition"] != definition:
+        recorded = entry["definition"]
+        if {k: v for k, v in recorded.items() if k != "numerics"} \
+                != {k: v for k, v in definition.items() if k != "numerics"}:
+            return None
+        if not reusable_numerics(str(recorded.get("numerics")), str(definition.get("numerics")),
+                                 numerics):
             return None
         return entry
 

@@ -27,6 +27,7 @@ from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device, 
 from zeroshot_nas.proxies.registry import defined_on, definitions
 from zeroshot_nas.proxies.runner import MODES, score_architecture
 from zeroshot_nas.score_cache import (
+    NUMERICS_POLICIES,
     ScoreCache,
     batch_digest,
     entry_value,
@@ -54,6 +55,7 @@ COLUMNS = [
     "device",
     "protocol_key",
     "extra",
+    "numerics",
 ]
 
 
@@ -82,16 +84,22 @@ def score_archs(
     out_parquet: str | Path | None,
     mode: str = "fused",
     progress: bool = True,
+    cache_numerics: str = "exact",
 ) -> pd.DataFrame:
     """Score ``archs`` with ``names`` and write the long table to ``out_parquet``.
 
     ``seed`` overrides ``protocol.seed`` (it fixes init, batch and noise). One labelled batch
     (``draw_batch(images_npz, dataset, batch_size, seed, labelled=True)``) serves every
     architecture and score of the run, computed with ``protocol.threads`` torch threads.
-    Returns the table (also when ``out_parquet`` is None).
+    ``cache_numerics`` says which cached entries of another numerics environment are served
+    (``score_cache.reusable_numerics``); each row's ``numerics`` is where its value was
+    computed. Returns the table (also when ``out_parquet`` is None).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if cache_numerics not in NUMERICS_POLICIES:
+        raise ValueError(f"cache numerics policy must be one of {NUMERICS_POLICIES}, "
+                         f"got {cache_numerics!r}")
     names = defined_names(resolve_names(names), space)
     protocol = replace(protocol, seed=int(seed))
     canonical = [spaces.parse_arch(space, a) for a in archs]
@@ -106,7 +114,7 @@ def score_archs(
     with torch_threads(protocol.threads):
         for arch in bar:
             ident = spaces.arch_id(space, arch)
-            entries = cached_entries(cache, ident, mode, names, numerics)
+            entries = cached_entries(cache, ident, mode, names, numerics, cache_numerics)
             missing = [n for n in names if n not in entries]
             if missing:
                 fresh = {r.score: make_entry(r.value, r.status, r.seconds, r.extra,
@@ -124,6 +132,7 @@ def score_archs(
     bar.close()
     table = pd.DataFrame(rows, columns=COLUMNS)
     _log_statuses(table, len(canonical), computed, cached)
+    _log_foreign_numerics(table, numerics)
     if out_parquet is not None:
         io.write_parquet(out_parquet, table)
     table.attrs["computed"] = computed
@@ -158,10 +167,10 @@ def run_batch(images_npz: str | Path, space: str, dataset: str, protocol: Protoc
 
 
 def cached_entries(cache: ScoreCache, arch_id: str, mode: str, names: list[str],
-                   numerics: str) -> dict[str, dict[str, Any]]:
+                   numerics: str, policy: str = "exact") -> dict[str, dict[str, Any]]:
     """The usable cached entries of ``names`` (see :meth:`ScoreCache.usable`)."""
     data = cache.load(arch_id)
-    usable = {name: cache.usable(data, arch_id, mode, name, definition(name, numerics))
+    usable = {name: cache.usable(data, arch_id, mode, name, definition(name, numerics), policy)
               for name in names}
     return {name: entry for name, entry in usable.items() if entry is not None}
 
@@ -186,6 +195,7 @@ def _row(space: str, arch: str, ident: str, dataset: str, name: str, entry: dict
         "device": resolve_device(protocol.device).type,
         "protocol_key": protocol.key(),
         "extra": json.dumps(entry["extra"], sort_keys=True),
+        "numerics": entry["definition"]["numerics"],
     }
 
 
@@ -194,6 +204,14 @@ def _log_statuses(table: pd.DataFrame, n_archs: int, computed: int, cached: int)
     bad = {f"{s}:{st}": n for (s, st), n in sorted(counts.items()) if st != "ok"}
     log.info("scored %d archs (%d computed, %d from cache); non-ok statuses: %s",
              n_archs, computed, cached, bad or "none")
+
+
+def _log_foreign_numerics(table: pd.DataFrame, here: str) -> None:
+    foreign = table.loc[table["numerics"] != here, "numerics"].value_counts()
+    for where, n in foreign.items():
+        log.warning("%d value(s) served from the cache were computed with %s, not %s "
+                    "(cache_numerics: any-cpu); they may differ from this machine's in the last "
+                    "bits", n, where, here)
 
 
 def merge_scores(shards: list[Path], benchmark: Path | None, out: Path) -> pd.DataFrame:

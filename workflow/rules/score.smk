@@ -28,6 +28,7 @@ rule score_shard:
         definitions=lambda w: experiment(w).definitions,
         shard_size=lambda w: experiment(w).shard_size,
         cache_dir=PLAN.cache_dir,
+        cache_numerics=PLAN.cache_numerics,
     threads: job_resources("threads")
     priority: lambda w: PLAN.seed_priority(w.exp, w.seed)
     resources:

@@ -152,6 +152,10 @@ def _protocol_scoring(scored: dict, config: dict) -> list[tuple[str, str, str]]:
         if key == "init" and "kaiming" in value and "kaiming_mode" in config:
             value += f" ({config['kaiming_mode']})"
         rows.append((title, value, source))
+    if scored.get("numerics"):
+        # more than one when a CPU run was resumed on another machine (cache_numerics: any-cpu)
+        rows.append(("Numerics (torch build, kernels)", "; ".join(scored["numerics"]),
+                     "scores table"))
     return rows
 
 

@@ -130,6 +130,7 @@ class Plan:
         self.downloads = config["data"]["downloads"]
         self.mirror = resolve_mirror(config["data"]["mirror"])
         self.cache_dir = config["cache_dir"]
+        self.cache_numerics = config["cache_numerics"]
         self.sources: dict[str, Source] = load_registry(repo / config["data"]["sources"])
         self.report = report_experiment(config)
         self._identities: dict[str, dict[str, Any]] = {}

@@ -121,7 +121,8 @@ def sample_archs(smk: Any) -> None:
     log.info("sampled %d %s architectures", len(archs), sample["space"])
 
 
-def _score(smk: Any, archs: list[str], seed: int, mode: str, cache_dir: str) -> None:
+def _score(smk: Any, archs: list[str], seed: int, mode: str, cache_dir: str,
+           cache_numerics: str = "exact") -> None:
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import resolve_device
     from zeroshot_nas.scoring import score_archs
@@ -132,7 +133,8 @@ def _score(smk: Any, archs: list[str], seed: int, mode: str, cache_dir: str) -> 
     device = resolve_device(settings["device"]).type
     protocol = Protocol.from_experiment(settings, seed=seed, device=device)
     score_archs(smk.params.space, smk.wildcards.dataset, seed, archs, list(smk.params.proxies),
-                protocol, smk.input.images, cache_dir, smk.output[0], mode=mode)
+                protocol, smk.input.images, cache_dir, smk.output[0], mode=mode,
+                cache_numerics=cache_numerics)
 
 
 def score_shard(smk: Any) -> None:
@@ -140,7 +142,8 @@ def score_shard(smk: Any) -> None:
 
     size, shard = smk.params.shard_size, int(smk.wildcards.shard)
     archs = read_archs(smk.input.archs)[shard * size : (shard + 1) * size]
-    _score(smk, archs, int(smk.wildcards.seed), "fused", smk.params.cache_dir)
+    _score(smk, archs, int(smk.wildcards.seed), "fused", smk.params.cache_dir,
+           smk.params.cache_numerics)
 
 
 def time_standalone(smk: Any) -> None:

@@ -46,7 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 REPORT_DIR = "report"  # captions for the Snakemake report, beside the figures
 PROTOCOL_COLUMNS = ("space", "batch_size", "bn_mode", "dtype", "init", "device", "mode",
-                    "protocol_key")
+                    "protocol_key", "numerics")
 
 
 def spec_lookup(stats: dict[str, pd.DataFrame]):

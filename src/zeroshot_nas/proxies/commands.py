@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from zeroshot_nas.config import check_ntk_batch_size, seed_argument
+from zeroshot_nas.score_cache import NUMERICS_POLICIES
 from zeroshot_nas.spaces import SPACES
 
 from .protocol import BN_MODES, DTYPES, GRADIENT_LAYOUTS, INITS, KAIMING_MODES, Protocol
@@ -42,7 +43,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     )
     score_archs(args.space, args.dataset, args.seed, read_archs(args.archs),
                 resolve_names(args.proxies), protocol, args.images, args.cache_dir, args.out,
-                mode=args.mode, progress=not args.no_progress)
+                mode=args.mode, progress=not args.no_progress,
+                cache_numerics=args.cache_numerics)
     return 0
 
 
@@ -114,6 +116,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_protocol_options(p)
     p.add_argument("--mode", choices=["fused", "standalone"], default="fused")
     p.add_argument("--cache-dir", required=True)
+    p.add_argument("--cache-numerics", choices=list(NUMERICS_POLICIES), default="exact",
+                   help="any-cpu: also serve cached CPU values of this torch build computed on "
+                        "another vector instruction set (default: only this machine's)")
     p.add_argument("--out", required=True, help="output Parquet file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
