@@ -87,6 +87,16 @@ def test_a_yaml_syntax_error_names_the_line(tmp_path):
     assert str(bad) in out.stderr and "line" in out.stderr
 
 
+def test_a_bad_value_names_the_file_and_the_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cache_numerics: close-enough\nexperiments:\n  tiny:\n"
+                   "    datasets: [cifar10]\n    n_archs: 4\n")
+    out = subprocess.run([sys.executable, "-m", "zeroshot_nas.cli", "validate-config", str(bad)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert f"{bad}: config key 'cache_numerics': 'close-enough' is not one of" in out.stderr
+
+
 def test_a_missing_preset_is_one_line_naming_it(tmp_path):
     # Issue 20: a missing preset was a 27-line traceback. `make run CONFIG=...` validates with
     # this command before Snakemake reads the file (Snakemake's own --configfile reading,

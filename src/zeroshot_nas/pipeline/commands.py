@@ -21,9 +21,12 @@ RATE_WINDOW_S = 3600.0
 
 def load_config(path: str | Path) -> dict:
     """A configuration file, validated, with every default filled in."""
-    from zeroshot_nas.config import read_yaml, validate_config
+    from zeroshot_nas.config import ConfigError, read_yaml, validate_config
 
-    return validate_config(read_yaml(path))
+    try:
+        return validate_config(read_yaml(path))
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
