@@ -95,16 +95,10 @@ def score_archs(
     (``score_cache.reusable_numerics``); each row's ``numerics`` is where its value was
     computed. Returns the table (also when ``out_parquet`` is None).
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if cache_numerics not in NUMERICS_POLICIES:
-        raise ValueError(f"cache numerics policy must be one of {NUMERICS_POLICIES}, "
-                         f"got {cache_numerics!r}")
+    _check_options(mode, cache_numerics)
     names = defined_names(resolve_names(names), space)
     protocol = replace(protocol, seed=int(seed))
-    canonical = [spaces.parse_arch(space, a) for a in archs]
-    if len(set(canonical)) != len(canonical):
-        raise ValueError("the architecture list contains duplicates")
+    canonical = _canonical_archs(space, archs)
     batch, cache = run_batch(images_npz, space, dataset, protocol, cache_dir)
     numerics = numerics_environment(resolve_device(protocol.device))
     rows: list[dict[str, Any]] = []
@@ -138,6 +132,21 @@ def score_archs(
     table.attrs["computed"] = computed
     table.attrs["cached"] = cached
     return table
+
+
+def _check_options(mode: str, cache_numerics: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if cache_numerics not in NUMERICS_POLICIES:
+        raise ValueError(f"cache numerics policy must be one of {NUMERICS_POLICIES}, "
+                         f"got {cache_numerics!r}")
+
+
+def _canonical_archs(space: str, archs: Sequence[str]) -> list[str]:
+    canonical = [spaces.parse_arch(space, a) for a in archs]
+    if len(set(canonical)) != len(canonical):
+        raise ValueError("the architecture list contains duplicates")
+    return canonical
 
 
 def defined_names(names: list[str], space: str) -> list[str]:
