@@ -8,6 +8,7 @@ import re
 import shutil
 
 import pytest
+import torch
 import yaml
 from conftest import IMAGES, tiny_config
 
@@ -15,7 +16,7 @@ from zeroshot_nas import cli
 from zeroshot_nas.config import validate_config
 from zeroshot_nas.pipeline.commands import RATE_WINDOW_S, experiment_progress, run_time_left
 from zeroshot_nas.pipeline.plan import sample_settings
-from zeroshot_nas.proxies import Protocol
+from zeroshot_nas.proxies import Protocol, numerics
 from zeroshot_nas.scoring import run_batch, score_archs
 from zeroshot_nas.spaces import arch_id
 from zeroshot_nas.spaces.sampling import sample_from_settings
@@ -94,3 +95,19 @@ def test_the_command_prints_every_row_and_the_whole_run(project, capsys):
                     r"seconds\); ", lines[-1]), lines[-1]
     assert "8 architecture(s) of a data set not yet started are not counted" in lines[-1]
     assert re.search(r"; the whole run at the median costs: \d+\.\d job-hours$", lines[-1])
+
+
+def test_scores_of_another_instruction_set_count_where_the_run_would_serve_them(project,
+                                                                                 monkeypatch):
+    # Issue 21: rb-cpu resumed on an AVX2 machine from AVX512 archives read 1,787 of 15,625
+    # done on a data set whose every score the run served from the cache (any-cpu).
+    config, _, _ = project
+    here = numerics.numerics_environment(torch.device("cpu"))
+    elsewhere = here.rsplit(" ", 1)[0] + (" AVX2" if here.endswith("AVX512") else " AVX512")
+    monkeypatch.setattr(numerics, "numerics_environment", lambda _device: elsewhere)
+    assert config["cache_numerics"] == "exact"
+    assert next(r for r in experiment_progress(config, "tiny", NOW)
+                if (r["dataset"], r["seed"]) == ("cifar10", 0))["done"] == 0
+    config["cache_numerics"] = "any-cpu"
+    assert next(r for r in experiment_progress(config, "tiny", NOW)
+                if (r["dataset"], r["seed"]) == ("cifar10", 0))["done"] == 3

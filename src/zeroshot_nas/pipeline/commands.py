@@ -82,7 +82,8 @@ def experiment_progress(config: dict, name: str, now: float | None = None) -> li
 def _done_architectures(config: dict, e: dict, images: Path, dataset: str, seed: int,
                         archs: list[str]) -> list[tuple[float, str, dict[str, float]]]:
     """(cache file time, cache file, each score's seconds) of every architecture whose every
-    score of ``e`` is cached for this data set and seed."""
+    score of ``e`` is cached for this data set and seed, and would be served to the run
+    (``cache_numerics``)."""
     from zeroshot_nas.config import experiment_proxies
     from zeroshot_nas.proxies import Protocol
     from zeroshot_nas.proxies.numerics import numerics_environment, resolve_device
@@ -94,7 +95,7 @@ def _done_architectures(config: dict, e: dict, images: Path, dataset: str, seed:
     numerics = numerics_environment(resolve_device(protocol.device))
     done = []
     for a in archs:
-        entries = cached_entries(cache, a, "fused", names, numerics)
+        entries = cached_entries(cache, a, "fused", names, numerics, config["cache_numerics"])
         if len(entries) == len(names):
             path = cache.path(a)
             done.append((path.stat().st_mtime, str(path),
