@@ -167,3 +167,31 @@ def test_protocol_phrase_of_the_first_seed_claims_no_seed_number_when_counts_dif
                                      "set's lowest seed; CIFAR-10: 1; ImageNet16-120: 2)")
     summary["seed_aggregation"]["n_seeds"] = {"cifar10": 3, "ImageNet16-120": 3}
     assert seeds_phrase(summary) == "the value of the lowest of its 3 seeds alone (seed 0)"
+
+
+def test_each_data_set_is_averaged_over_its_own_seeds():
+    """rb-cpu's layout: three initialisations on one data set, one on another
+    (``dataset_seeds``). The one-seed data set keeps its values (a seed only the other data
+    set has is not a missing initialisation), the other gets its means; the FreeREA check,
+    which reads the collapsed table, compares both."""
+    two = two_seed_table()
+    one = two[two["seed"] == 0].assign(dataset="cifar100")
+    both = seeds.collapse_seeds(pd.concat([two, one], ignore_index=True), "mean")
+    by = both.set_index(["dataset", "arch", "score"])
+    assert len(both) == 16
+    assert by.loc[("cifar10", "arch2", "a"), "value"] == 3.5
+    assert by.loc[("cifar100", "arch2", "a"), "value"] == 2.0  # seed 0's value, not NaN
+    assert by.loc[("cifar100", "arch1", "b"), "status"] == "ok"
+    assert (by.xs("cifar100")["n_seeds"] == 1).all()
+    assert by.loc[("cifar10", "arch1", "b"), "n_seeds"] == 1
+    first = seeds.collapse_seeds(pd.concat([two, one], ignore_index=True), "first")
+    assert len(first) == 16 and set(first["seed"]) == {0}
+
+    from zeroshot_nas.stats import crosscheck
+
+    theirs = pd.DataFrame({"dataset": "cifar100", "metric": "naswot",
+                           "arch": [f"arch{i}" for i in range(4)], "value": [1.0, 2.0, 3.0, 4.0]})
+    mixed = pd.concat([two, one], ignore_index=True).replace({"score": {"a": "naswot"}})
+    row = crosscheck.freerea_check(mixed, theirs, "mean").iloc[0]
+    assert row["n_common"] == 4 and row["n_nonfinite_ours"] == 0
+    assert row["spearman"] == pytest.approx(0.8)  # seed 0's [1, 3, 2, 4] against [1, 2, 3, 4]

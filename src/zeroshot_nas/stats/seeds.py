@@ -72,13 +72,26 @@ def collapse_seeds(df: pd.DataFrame, how: str) -> pd.DataFrame:
     ``first``: the rows of the lowest seed. ``mean``/``mean_finite``: ``value`` aggregated
     over the seeds, ``status`` that value's, ``seconds`` summed over the seeds (the cost of
     every initialisation), the other columns from the lowest seed's row, and ``n_seeds``
-    (the seeds with a value). A table with one seed comes back as is.
+    (the seeds with a value). Each data set is aggregated over its own seeds: a run may
+    give its data sets different seeds (``dataset_seeds``), and a seed another data set
+    has is not missing from this one. A table with one seed comes back as is.
     """
     check_aggregation(how)
     if df["seed"].nunique() < 2:
         return df
+    if "dataset" in df.columns and df["dataset"].nunique() > 1:
+        parts = [_collapse_one_dataset(part, how)
+                 for _, part in df.groupby("dataset", sort=False)]
+        return pd.concat(parts, ignore_index=True)
+    return _collapse_one_dataset(df, how)
+
+
+def _collapse_one_dataset(df: pd.DataFrame, how: str) -> pd.DataFrame:
+    """:func:`collapse_seeds` of one data set's rows (every row gets ``n_seeds``)."""
     if how == "first":
         return df[df["seed"] == df["seed"].min()]
+    if df["seed"].nunique() < 2:
+        return df.assign(n_seeds=df["value"].notna().astype(int))
     from zeroshot_nas.proxies.protocol import status_of
 
     keys = [c for c in ("arch", "dataset", "score", "mode") if c in df.columns]
