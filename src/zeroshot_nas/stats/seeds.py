@@ -87,7 +87,8 @@ def collapse_seeds(df: pd.DataFrame, how: str) -> pd.DataFrame:
 
 
 def _collapse_one_dataset(df: pd.DataFrame, how: str) -> pd.DataFrame:
-    """:func:`collapse_seeds` of one data set's rows (every row gets ``n_seeds``)."""
+    """:func:`collapse_seeds` of one data set's rows (under ``mean`` and ``mean_finite``
+    every row gets ``n_seeds``, one-seed data sets included)."""
     if how == "first":
         return df[df["seed"] == df["seed"].min()]
     if df["seed"].nunique() < 2:
