@@ -11,7 +11,7 @@ import pytest
 
 from zeroshot_nas.search.evaluators import ScoreStore, seed_averaged_scorer
 from zeroshot_nas.search.space import get_space
-from zeroshot_nas.stats import analysis, seeds
+from zeroshot_nas.stats import analysis, crosscheck, seeds
 
 INF = math.inf
 ACC = [10.0, 20.0, 30.0, 40.0]
@@ -175,8 +175,9 @@ def test_each_data_set_is_averaged_over_its_own_seeds():
     set has is not a missing initialisation), the other gets its means; the FreeREA check,
     which reads the collapsed table, compares both."""
     two = two_seed_table()
-    one = two[two["seed"] == 0].assign(dataset="cifar100")
-    both = seeds.collapse_seeds(pd.concat([two, one], ignore_index=True), "mean")
+    mixed = pd.concat([two, two[two["seed"] == 0].assign(dataset="cifar100")],
+                      ignore_index=True)
+    both = seeds.collapse_seeds(mixed, "mean")
     by = both.set_index(["dataset", "arch", "score"])
     assert len(both) == 16
     assert by.loc[("cifar10", "arch2", "a"), "value"] == 3.5
@@ -184,14 +185,12 @@ def test_each_data_set_is_averaged_over_its_own_seeds():
     assert by.loc[("cifar100", "arch1", "b"), "status"] == "ok"
     assert (by.xs("cifar100")["n_seeds"] == 1).all()
     assert by.loc[("cifar10", "arch1", "b"), "n_seeds"] == 1
-    first = seeds.collapse_seeds(pd.concat([two, one], ignore_index=True), "first")
+    first = seeds.collapse_seeds(mixed, "first")
     assert len(first) == 16 and set(first["seed"]) == {0}
-
-    from zeroshot_nas.stats import crosscheck
 
     theirs = pd.DataFrame({"dataset": "cifar100", "metric": "naswot",
                            "arch": [f"arch{i}" for i in range(4)], "value": [1.0, 2.0, 3.0, 4.0]})
-    mixed = pd.concat([two, one], ignore_index=True).replace({"score": {"a": "naswot"}})
-    row = crosscheck.freerea_check(mixed, theirs, "mean").iloc[0]
+    renamed = mixed.replace({"score": {"a": "naswot"}})
+    row = crosscheck.freerea_check(renamed, theirs, "mean").iloc[0]
     assert row["n_common"] == 4 and row["n_nonfinite_ours"] == 0
     assert row["spearman"] == pytest.approx(0.8)  # seed 0's [1, 3, 2, 4] against [1, 2, 3, 4]
