@@ -2,7 +2,7 @@
 
 rb-cpu scores grasp and ntk (which rb-space does not) on a uniform sample of 100 architectures
 (rb-sample). On that sample, snip and fisher, scored over the whole space too, sit 0.11 to
-0.17 above their whole-space Kendall tau at batch 64 as at the authors' batch: the draw, not
+0.16 above their whole-space Kendall tau at batch 64, as at the authors' batch: the draw, not
 the batch, lifts the gradient scores. This script scores ``--scores`` (default grasp, ntk,
 snip, fisher) on another uniform sample (``--archs``, ``--sample-seed``; one initialisation,
 the pipeline's batch ``draw_batch(images, dataset, --batch, seed 0)``) and prints, per score,
