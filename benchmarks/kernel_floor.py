@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -100,13 +98,9 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_tree(src: Path, args: argparse.Namespace, sets: dict) -> dict:
-    cmd = [sys.executable, __file__, "--threads", str(args.threads), "--archs", str(args.archs),
-           "--images", str(args.images), "--child", json.dumps(sets)]
-    done = subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=str(src)),
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"profiling run in {src} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return proxy_speed.run_in_tree(src, __file__, "--threads", str(args.threads), "--archs",
+                                   str(args.archs), "--images", str(args.images),
+                                   "--child", json.dumps(sets))
 
 
 def medians(rows: list[dict]) -> dict:
@@ -153,15 +147,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.child:
         return child(args)
-    listing = argparse.Namespace(threads=args.threads, archs=args.archs, device="cpu",
-                                 images=args.images, sets=[])
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"before": proxy_speed.source_tree(args.compare, Path(tmp)),
                  "after": proxy_speed.REPO / "src"}
-        listed = {k: set(proxy_speed.run_child(src, listing, "--list-child"))
-                  for k, src in trees.items()}
-        common = [n for n in proxy_speed.SUITE if n in listed["before"] and n in listed["after"]]
-        sets = {"suite": common, "seven": proxy_speed.SEVEN}
+        sets = {"suite": proxy_speed.scores_of_both(trees), "seven": proxy_speed.SEVEN}
         raw: dict = {k: {key: [] for key in sets} for k in trees}
         for r in range(args.rounds):
             for k in (list(trees) if r % 2 == 0 else list(trees)[::-1]):

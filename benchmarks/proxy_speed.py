@@ -215,14 +215,27 @@ def source_tree(rev: str, workdir: Path) -> Path:
     return workdir / "src"
 
 
-def run_child(src: Path, args: argparse.Namespace, *extra: str) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(src))
-    cmd = [sys.executable, __file__, "--threads", str(args.threads), "--archs", str(args.archs),
-           "--device", args.device, "--images", str(args.images), "--sets", *args.sets, *extra]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+def run_in_tree(src: Path, script: str, *options: str):
+    """Run ``script`` with ``options`` in this interpreter on the engine in ``src``
+    (``PYTHONPATH``); the JSON of its last line of output."""
+    done = subprocess.run([sys.executable, script, *options],
+                          env=dict(os.environ, PYTHONPATH=str(src)), capture_output=True,
+                          text=True)
     if done.returncode != 0:
         raise SystemExit(f"child run in {src} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_child(src: Path, args: argparse.Namespace, *extra: str) -> dict:
+    return run_in_tree(src, __file__, "--threads", str(args.threads), "--archs", str(args.archs),
+                       "--device", args.device, "--images", str(args.images), "--sets",
+                       *args.sets, *extra)
+
+
+def scores_of_both(trees: dict[str, Path]) -> list[str]:
+    """The scores both engines register (``trees``: before, after), in the after's order."""
+    registries = {k: run_in_tree(src, __file__, "--list-child") for k, src in trees.items()}
+    return [n for n in registries["after"] if n in registries["before"]]
 
 
 def compare(args: argparse.Namespace) -> None:
@@ -230,8 +243,7 @@ def compare(args: argparse.Namespace) -> None:
     and written with every raw time to ``args.out``."""
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"before": source_tree(args.compare, Path(tmp)), "after": REPO / "src"}
-        registries = {k: run_child(src, args, "--list-child") for k, src in trees.items()}
-        names = [n for n in registries["after"] if n in registries["before"]]
+        names = scores_of_both(trees)
         runs: dict[str, list[dict]] = {k: [] for k in trees}
         for r in range(args.rounds):
             order = list(trees) if r % 2 == 0 else list(trees)[::-1]
